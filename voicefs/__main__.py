@@ -1,0 +1,3 @@
+from voicefs.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The `voicefs` command."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    try:
+        from voicefs.emulator.server import ServerOptions, serve
+    except ImportError as exc:  # the extra is not installed
+        raise SystemExit(
+            f"voicefs emulator needs the emulator extra: pip install 'voicefs[emulator]' ({exc})"
+        ) from exc
+    serve(
+        ServerOptions(
+            host=args.host,
+            port=args.port,
+            data=args.data,
+            seed=args.seed,
+            api_key=args.api_key,
+            conversion_seconds=args.conversion_seconds,
+            fail_rate=args.fail_rate,
+            fail_mode=args.fail_mode,
+            latency_ms=args.latency_ms,
+            rate_limit=args.rate_limit,
+            extra_voices=args.extra_voices,
+            ready_json=args.ready_json,
+            log_level="info" if args.verbose else "warning",
+        )
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicefs", description="The Respeecher Voice Marketplace API as a filesystem."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    emulator = commands.add_parser(
+        "emulator", help="serve a local emulator of the service (for tests and demos)"
+    )
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    emulator.add_argument("--data", type=Path, help="directory for its SQLite and audio files")
+    emulator.add_argument("--seed", choices=["demo", "none"], help="create the demo account")
+    emulator.add_argument("--api-key", help="an API key that the primary user accepts")
+    emulator.add_argument("--conversion-seconds", type=float, default=2.0, metavar="S")
+    emulator.add_argument("--fail-rate", type=float, default=0.0, metavar="F")
+    emulator.add_argument("--fail-mode", choices=["error", "drop"], default="error")
+    emulator.add_argument("--latency-ms", type=float, default=0.0, metavar="MS")
+    emulator.add_argument(
+        "--rate-limit", action="store_true", help="enforce 500 fast / 100 slow requests per 300 s"
+    )
+    emulator.add_argument("--extra-voices", type=int, default=0, help=argparse.SUPPRESS)
+    emulator.add_argument("--ready-json", action="store_true", help=argparse.SUPPRESS)
+    emulator.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    emulator.set_defaults(run=_emulator)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
