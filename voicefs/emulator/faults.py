@@ -133,9 +133,9 @@ class FaultMiddleware:
             else:
                 await self.app(scope, receive, send)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "<no route>"
-            self.state.counter.add(f"{scope['method']} {template}")
+            if is_api:  # the service's requests, not the test hooks'
+                template = getattr(scope.get("route"), "path", None) or "<no route>"
+                self.state.counter.add(f"{scope['method']} {template}")
 
     async def _fail(self, scope: Scope, receive: Receive, send: Send, mode: str) -> None:
         carried_out = self.state.random.random() < 0.5
