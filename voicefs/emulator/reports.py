@@ -31,8 +31,8 @@ class Reports:
         original, its conversions under `<folder>/<original stem>/`."""
         with self.store.db.transaction() as db:
             project = self.store._project(db, user, project_id)
-            rows = self._done_rows(db, "recordings.project_id = ?", project_id, starred_only)
-        return self._zip(rows, include_originals=True), f"{project['slug']}.zip"
+            rows = self._done_rows(db, "recordings.project_id = ?", project_id)
+        return self._zip(rows, starred_only, include_originals=True), f"{project['slug']}.zip"
 
     def export_original(self, user: Row, original_id: str, starred_only: bool) -> tuple[Path, str]:
         """A zip of one original's finished conversions."""
@@ -40,29 +40,27 @@ class Reports:
             original = self.store._recording(db, user, original_id)
             if original["type"] != "original":
                 raise not_found("Original recording")
-            rows = self._done_rows(db, "recordings.original_id = ?", original_id, starred_only)
+            rows = self._done_rows(db, "recordings.original_id = ?", original_id)
         stem = (original["label"] or original["file_name"] or original["id"]).rsplit(".", 1)[0]
-        return self._zip(rows, include_originals=False), f"{stem}.zip"
+        return self._zip(rows, starred_only, include_originals=False), f"{stem}.zip"
 
-    def _done_rows(
-        self, db: sqlite3.Connection, where: str, value: str, starred_only: bool
-    ) -> list[Row]:
+    def _done_rows(self, db: sqlite3.Connection, where: str, value: str) -> list[Row]:
         query = (
             "SELECT recordings.*, folders.name AS folder_name FROM recordings"
             " JOIN folders ON folders.id = recordings.folder_id"
-            f" WHERE {where} AND recordings.state = 'done'"
+            f" WHERE {where} AND recordings.state = 'done' ORDER BY recordings.seq"
         )
-        if starred_only:
-            query += " AND recordings.starred = 1"
-        return [dict(r) for r in db.execute(query + " ORDER BY recordings.seq", (value,))]
+        return [dict(r) for r in db.execute(query, (value,))]
 
-    def _zip(self, rows: list[Row], include_originals: bool) -> Path:
-        by_id = {row["id"]: row for row in rows}
+    def _zip(self, rows: list[Row], starred_only: bool, include_originals: bool) -> Path:
+        by_id = {row["id"]: row for row in rows}  # conversions are filed under their original
         target = self.store.files.scratch_file(".zip")
         used: set[str] = set()
         with zipfile.ZipFile(target, "w", zipfile.ZIP_STORED) as archive:
             for row in rows:
                 if row["type"] == "original" and not include_originals:
+                    continue
+                if starred_only and not row["starred"]:
                     continue
                 name = _archive_name(row)
                 if include_originals:

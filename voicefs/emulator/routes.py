@@ -74,8 +74,7 @@ def authenticate(state: State, user: User) -> dict[str, Any]:
 def create_api_key(
     state: State, user: User, body: Annotated[bodies.ApiKeyCreate | None, Body()] = None
 ) -> dict[str, str]:
-    expires = body.expires_at.isoformat() if body and body.expires_at else None
-    return {"api_key": state.store.create_api_key(user["id"], expires)}
+    return {"api_key": state.store.create_api_key(user["id"], body.expires_at if body else None)}
 
 
 @router.delete("/api-key")
@@ -467,11 +466,8 @@ def accent_samples(accent_id: UUID, state: State, user: User) -> dict[str, Any]:
     for voice in state.store.voices.values():
         accent = voice.accent(str(accent_id))
         if accent is not None:
-            return {
-                "samples": {
-                    accent.locale: f"/api/files/samples/{voice.slug}-{accent.short_name}.wav"
-                }
-            }
+            sample = f"{voice.slug}-{accent.short_name.lower()}.wav"
+            return {"samples": {accent.locale: f"/api/files/samples/{sample}"}}
     raise not_found("Accent")
 
 

@@ -61,6 +61,7 @@ def serve(options: ServerOptions) -> None:
     listener = socket.socket(socket.AF_INET6 if ":" in options.host else socket.AF_INET)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((options.host, options.port))
+    listener.listen(2048)  # before the ready line: early clients queue instead of being refused
     port = listener.getsockname()[1]
     url = f"http://{options.host}:{port}"
 

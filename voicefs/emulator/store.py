@@ -14,12 +14,13 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from voicefs.emulator import audio, render
 from voicefs.emulator.catalog import Voice, voices
-from voicefs.emulator.database import Clock, Database, new_id
+from voicefs.emulator.database import Clock, Database, format_time, new_id
 from voicefs.emulator.errors import ServiceError, bad_request, not_found
 from voicefs.emulator.files import FileStore
 
@@ -159,13 +160,22 @@ class Store:
         with self.db.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
-    def create_api_key(self, user_id: str, expires_at: str | None) -> str:
-        """One key per account: a new key replaces the previous one."""
+    def create_api_key(self, user_id: str, expires_at: datetime | None) -> str:
+        """One key per account: a new key replaces the previous one.
+
+        The expiry is kept as a UTC stamp (naive times count as UTC), so that it compares
+        correctly, as text, with the clock's stamps whatever offset the client sent.
+        """
         key = secrets.token_urlsafe(32)
+        expires = None
+        if expires_at is not None:
+            if expires_at.tzinfo is None:
+                expires_at = expires_at.replace(tzinfo=timezone.utc)
+            expires = format_time(expires_at.timestamp())
         with self.db.transaction() as db:
             db.execute(
                 "UPDATE users SET api_key = ?, api_key_expires_at = ? WHERE id = ?",
-                (key, expires_at, user_id),
+                (key, expires, user_id),
             )
         return key
 
