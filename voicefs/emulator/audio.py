@@ -1,8 +1,7 @@
 """Real audio for the emulator: sniffing, probing, codecs, a pitch shifter and speech.
 
-Pure functions over files and numpy arrays (numpy + soundfile, optionally the espeak-ng
-binary), so the HTTP layer and the store can validate uploads and produce "converted"
-audio that a client can really play, without any model behind it.
+Pure functions (numpy + soundfile, optionally espeak-ng) so the HTTP layer and the store can
+validate uploads and return "converted" audio a client can really play, with no model behind it.
 """
 
 from __future__ import annotations
@@ -24,10 +23,9 @@ from numpy.typing import NDArray
 AUDIO_FORMATS: dict[str, str] = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3"}
 
 _SUBTYPES = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS", "mp3": "MPEG_LAYER_III"}
-_ACCEPTED = {"wav": ("WAV", "WAVEX"), "flac": ("FLAC",), "ogg": ("OGG",), "mp3": ("MP3",)}
+_FROM_SF = {"WAV": "wav", "WAVEX": "wav", "FLAC": "flac", "OGG": "ogg", "MP3": "mp3"}
 _MP3_RATES = frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000})
 _WRITE_BLOCK = 1 << 15  # libvorbis overflows its stack on one huge write; feed it in blocks
-_CHECK_FRAMES = 1024
 _MAX_SEMITONES = 24.0  # two octaves; beyond that the work (and the result) is unreasonable
 _ESPEAK_TIMEOUT = 60.0
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
@@ -77,9 +75,7 @@ def _sniff_path(path: PathLike) -> str:
         head = f.read(16)
     fmt = sniff_format(head)
     if fmt is None:
-        raise AudioError(
-            "not audio: expected a wav, flac, ogg or mp3 file" if head else "empty file"
-        )
+        raise AudioError("not wav, flac, ogg or mp3 audio" if head else "empty file")
     return fmt
 
 
@@ -90,7 +86,7 @@ def _checked_frames(f: sf.SoundFile, fmt: str) -> int:
         raise AudioError(f"{fmt} file holds no audio frames")
     if not f.seekable():
         return frames
-    block = min(frames, _CHECK_FRAMES)
+    block = min(frames, 1024)
     if len(f.read(block, dtype="float32")) == 0:
         raise AudioError(f"{fmt} file has no decodable audio")
     f.seek(frames - block)
@@ -100,30 +96,35 @@ def _checked_frames(f: sf.SoundFile, fmt: str) -> int:
         raise AudioError(f"{fmt} file is truncated: its header promises {frames} frames")
     # An mp3 without an exact length header (or cut short): count what really decodes.
     f.seek(0)
-    counted = sum(len(b) for b in f.blocks(1 << 16, dtype="float32"))
+    counted = 0
+    while chunk := len(f.read(1 << 16, dtype="float32")):  # not blocks(): it trusts f.frames
+        counted += chunk
     if counted == 0:
         raise AudioError("mp3 file has no decodable audio")
     return counted
 
 
 def probe(path: PathLike) -> AudioInfo:
-    """Validates a file and gets its duration from headers plus two small reads, never a decode."""
-    fmt = _sniff_path(path)
+    """Validates a file and gets its duration from headers plus two small reads, never a decode.
+
+    The magic number is only a gate; libsndfile names the format, so an ID3 tag in front of
+    FLAC or WAV (which it skips) yields "flac" or "wav", as the content really is.
+    """
+    sniffed = _sniff_path(path)
     try:
         with sf.SoundFile(os.fspath(path)) as f:
-            if f.format not in _ACCEPTED[fmt]:
-                raise AudioError(f"looks like {fmt} but decodes as {f.format}")
+            fmt = _FROM_SF.get(f.format)
+            if fmt is None:
+                raise AudioError(f"{f.format} audio is not supported")
             frames = _checked_frames(f, fmt)
             samplerate, channels = int(f.samplerate), int(f.channels)
     except RuntimeError as e:  # soundfile.LibsndfileError and friends
-        raise AudioError(f"corrupt or truncated {fmt} file: {e}") from e
-    if samplerate <= 0 or channels <= 0:
-        raise AudioError(f"{fmt} file has an invalid header")
+        raise AudioError(f"corrupt or truncated {sniffed} file: {e}") from e
     return AudioInfo(fmt, samplerate, channels, frames, frames / samplerate)
 
 
 def read(path: PathLike) -> tuple[Samples, int]:
-    """Decodes a whole file to float32 (frames, channels), refusing what probe would refuse."""
+    """Decodes a whole file to float32 (frames, channels); AudioError if it is not audio."""
     fmt = _sniff_path(path)
     try:
         data, samplerate = sf.read(os.fspath(path), dtype="float32", always_2d=True)
@@ -143,16 +144,13 @@ def write(path: PathLike, samples: NDArray[np.floating], samplerate: int, fmt: s
     if not 0 < samplerate <= 192_000:
         raise ValueError(f"unsupported sample rate {samplerate}")
     data = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
-    data = data.reshape(len(data), -1)
+    data = data[:, None] if data.ndim == 1 else data
+    if data.ndim != 2 or not 1 <= data.shape[1] <= (2 if fmt == "mp3" else 8):
+        # (libvorbis crashes the process on hundreds of channels rather than failing)
+        raise ValueError(f"cannot write {data.shape} samples as {fmt}: 1-8 channels, mp3 1-2")
+    codec = {"subtype": _SUBTYPES[fmt], "format": AUDIO_FORMATS[fmt]}
     try:
-        with sf.SoundFile(
-            os.fspath(path),
-            "w",
-            samplerate,
-            data.shape[1],
-            _SUBTYPES[fmt],
-            format=AUDIO_FORMATS[fmt],
-        ) as f:
+        with sf.SoundFile(os.fspath(path), "w", samplerate, data.shape[1], **codec) as f:
             for start in range(0, len(data), _WRITE_BLOCK):
                 f.write(data[start : start + _WRITE_BLOCK])
     except BaseException as e:
@@ -166,6 +164,20 @@ def write(path: PathLike, samples: NDArray[np.floating], samplerate: int, fmt: s
 def _stft_size(samplerate: int) -> int:
     """About 46 ms, a power of two: long enough to resolve low voices' harmonics."""
     return int(min(8192, max(256, 2 ** round(math.log2(max(samplerate, 1) * 0.046)))))
+
+
+def _nearest_peaks(magnitude: NDArray[np.float32]) -> NDArray[np.intp]:
+    """Per frame, the index of the spectral peak nearest to each bin (the bin itself if none)."""
+    bins = magnitude.shape[1]
+    index = np.arange(bins, dtype=np.int32)
+    middle = magnitude[:, 1:-1]
+    is_peak = np.zeros(magnitude.shape, dtype=bool)
+    is_peak[:, 1:-1] = (middle > magnitude[:, :-2]) & (middle >= magnitude[:, 2:])
+    below = np.maximum.accumulate(np.where(is_peak, index, np.int32(-bins)), axis=1)
+    above = np.where(is_peak[:, ::-1], index[::-1], np.int32(2 * bins))
+    above = np.minimum.accumulate(above, axis=1)[:, ::-1]
+    nearest = np.where(above - index < index - below, above, below)
+    return np.where((nearest < 0) | (nearest >= bins), index, nearest)
 
 
 def _shift_channel(x: NDArray[np.float32], ratio: float, n_fft: int) -> NDArray[np.float32]:
@@ -200,8 +212,15 @@ def _shift_channel(x: NDArray[np.float32], ratio: float, n_fft: int) -> NDArray[
             steps[0] = 0.0
         phases = phase + np.cumsum(steps, axis=0)
         phase, previous = np.mod(phases[-1], 2.0 * np.pi), angle[-1]
-        full = np.zeros((len(spec), n_out // 2 + 1), dtype=np.complex128)
-        full[:, :bins] = np.abs(spec) * np.exp(1j * phases)
+        magnitude = np.abs(spec)
+        peak = _nearest_peaks(magnitude)
+        # Identity phase locking: each bin keeps its analysis phase offset from its peak,
+        # otherwise per-bin frequency errors (times `ratio`) smear and cancel partials.
+        locked = np.mod(np.take_along_axis(phases - angle, peak, axis=1) + angle, 2.0 * np.pi)
+        locked = locked.astype(np.float32)
+        full = np.zeros((len(spec), n_out // 2 + 1), dtype=np.complex64)
+        full[:, :bins].real = magnitude * np.cos(locked)
+        full[:, :bins].imag = magnitude * np.sin(locked)
         synth = np.fft.irfft(full, n_out, axis=1) * (n_out / n_fft) * win_out
         for i, row in enumerate(synth):
             start = (first + i) * hop + offset + n_out
@@ -271,6 +290,8 @@ def synthesize_speech(
     text: str, samplerate: int = 22050, f0: float = 140.0, seed: int = 0
 ) -> Samples:
     """Deterministic speech-like audio (harmonic syllables, formants, pauses): a stand-in voice."""
+    if samplerate < 8000 or not 40.0 <= f0 <= 1000.0:
+        raise ValueError("need samplerate >= 8000 and 40 <= f0 <= 1000")
     rng = np.random.default_rng([seed, zlib.crc32(text.encode())])
     words = text.split() or [""]
     word_len, pause = 0.25, 0.06
@@ -284,18 +305,13 @@ def synthesize_speech(
             start = round((w * word_len + s * span) * samplerate)
             t = np.arange(round(span * samplerate)) / samplerate
             where = (w + s / syllables) / len(words)  # declination over the utterance
-            contour = (
-                f0
-                * (1.1 - 0.2 * where)
-                * (1.0 + rng.uniform(-0.06, 0.06) * np.sin(np.pi * t / span))
-            )
+            accent = 1.0 + rng.uniform(-0.06, 0.06) * np.sin(np.pi * t / span)
+            contour = f0 * (1.1 - 0.2 * where) * accent
             phase = 2.0 * np.pi * np.cumsum(contour) / samplerate
             harmonics = np.arange(1, max(2, int(min(5000.0, nyquist) / contour.max())) + 1)
             formants = np.array(_VOWELS[int(rng.integers(len(_VOWELS)))], dtype=np.float64)
-            centre = harmonics[:, None] * contour.mean()
-            gains = (np.array([1.0, 0.6, 0.3]) / (1.0 + ((centre - formants) / 90.0) ** 2)).sum(
-                axis=1
-            )
+            detuning = (harmonics[:, None] * contour.mean() - formants) / 90.0
+            gains = (np.array([1.0, 0.6, 0.3]) / (1.0 + detuning**2)).sum(axis=1)
             voiced = (gains / np.sqrt(harmonics)) @ np.sin(np.outer(harmonics, phase))
             envelope = np.clip(np.minimum(t / 0.02, (span - t) / 0.04), 0.0, 1.0)
             burst = rng.normal(0.0, 0.15, len(t)) * np.clip(1.0 - t / 0.015, 0.0, 1.0)
@@ -303,22 +319,17 @@ def synthesize_speech(
     return (0.7 * out / max(float(np.abs(out).max()), 1e-9)).astype(np.float32)
 
 
-def _voices(language: str | None) -> list[str | None]:
-    """espeak-ng voice names to try, most specific first, ending with the default voice."""
-    tag = (language or "").strip().lower().replace("_", "-")
-    if not _LANGUAGE.fullmatch(tag):
-        return [None]
-    return [*dict.fromkeys([tag, tag.split("-")[0]]), None]
-
-
 def _espeak(text: str, language: str | None) -> tuple[Samples, int] | None:
     """Speech from espeak-ng, or None when it is missing or fails (callers then synthesize)."""
     exe = shutil.which("espeak-ng")
     if exe is None or not text.strip():
         return None
+    # Voices to try: "pt_BR" -> "pt-br", then "pt", then espeak-ng's default voice.
+    tag = (language or "").strip().lower().replace("_", "-")
+    tags = [tag, tag.split("-")[0]] if _LANGUAGE.fullmatch(tag) else []
     with tempfile.TemporaryDirectory(prefix="voicefs-tts-") as tmp:
         wav = os.path.join(tmp, "speech.wav")
-        for voice in _voices(language):
+        for voice in [*dict.fromkeys(tags), None]:
             command = [exe, "--stdin", "-w", wav, *(["-v", voice] if voice else [])]
             try:
                 done = subprocess.run(
@@ -340,16 +351,16 @@ def text_to_speech(
     voice_f0: float | None = None,
 ) -> AudioInfo:
     """Speaks text into path (espeak-ng if installed, else synthesize_speech), at voice_f0 Hz."""
-    if fmt not in AUDIO_FORMATS:
-        raise ValueError(f"unsupported audio format {fmt!r}; use one of {sorted(AUDIO_FORMATS)}")
     spoken = _espeak(text, language)
     if spoken is None:
-        samples, samplerate = synthesize_speech(text, f0=voice_f0 or 140.0), 22050
+        f0 = min(max(voice_f0 or 140.0, 60.0), 600.0)
+        samples, samplerate = synthesize_speech(text, f0=f0), 22050
     else:
         samples, samplerate = spoken
         current = estimate_f0(samples, samplerate) if voice_f0 else 0.0
         if voice_f0 and current > 0:
-            semitones = float(np.clip(12.0 * math.log2(voice_f0 / current), -12.0, 12.0))
+            limit = _MAX_SEMITONES
+            semitones = float(np.clip(12.0 * math.log2(voice_f0 / current), -limit, limit))
             samples = pitch_shift(samples, samplerate, semitones)
     write(path, samples, samplerate, fmt)
     return probe(path)
