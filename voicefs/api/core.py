@@ -1,0 +1,248 @@
+"""The client's machinery shared by its typed methods: configuration, pickling, JSON calls,
+lazy pagination and exactly-once creates."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from voicefs.api.auth import Credentials, resolve_credentials, resolve_url
+from voicefs.api.downloads import StreamedFile
+from voicefs.api.errors import (
+    AmbiguousOutcomeError,
+    ServiceUnavailableError,
+    invalid_response,
+    name_too_long,
+)
+from voicefs.api.limiter import FAST, BudgetSpec, RateLimiter, parse_budgets
+from voicefs.api.transport import Transport
+
+log = logging.getLogger("voicefs.api")
+T = TypeVar("T")
+
+# Largest page each list endpoint allows: every listing asks for it, to spend few requests.
+PAGE_LIMITS = {
+    "projects": 100,
+    "folders": 200,
+    "recordings": 200,
+    "voices": 100,
+    "voice_search": 10,
+    "calibrations": 200,
+}
+NAME_LIMIT = 40
+
+
+def created_since(created_at: datetime | None, floor: float | None) -> bool:
+    """Whether an object may have been created by an attempt that started at server time
+    `floor` (unknown times count as "maybe": better to find than to duplicate)."""
+    return floor is None or created_at is None or created_at.timestamp() >= floor
+
+
+class ClientCore:
+    """Configuration and plumbing of `VoiceClient`; see there for the parameters."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        api_key: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        profile: str | None = None,
+        rate_limit: bool = True,
+        budgets: BudgetSpec | None = None,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        slow_timeout: tuple[float, float] = (10.0, 600.0),
+        max_retries: int = 5,
+        backoff: float = 0.25,
+        rate_limit_patience: float = 330.0,
+        pool_size: int = 32,
+        session_duration: int | None = None,
+    ) -> None:
+        credentials = resolve_credentials(api_key, email, password, profile)
+        options: dict[str, Any] = {
+            "rate_limit": rate_limit,
+            "budgets": {k: (b.times, b.seconds) for k, b in parse_budgets(budgets).items()},
+            "timeout": tuple(timeout),
+            "slow_timeout": tuple(slow_timeout),
+            "max_retries": max_retries,
+            "backoff": backoff,
+            "rate_limit_patience": rate_limit_patience,
+            "pool_size": pool_size,
+            "session_duration": session_duration,
+        }
+        self._setup(resolve_url(url, credentials), credentials, options)
+
+    def _setup(self, url: str, credentials: Credentials, options: dict[str, Any]) -> None:
+        self.url = url
+        self._credentials = credentials
+        self._options = options
+        self.limiter = RateLimiter(options["budgets"], enabled=options["rate_limit"])
+        self._transport = Transport(
+            url,
+            credentials,
+            limiter=self.limiter,
+            timeout=options["timeout"],
+            slow_timeout=options["slow_timeout"],
+            max_retries=options["max_retries"],
+            backoff=options["backoff"],
+            rate_limit_patience=options["rate_limit_patience"],
+            pool_size=options["pool_size"],
+            session_duration=options["session_duration"],
+        )
+        self._user_id: str | None = None
+
+    # Pickling carries the URL, the credentials (obfuscated by Secret) and the options; the
+    # HTTP session, the login and the limiter's window are rebuilt in the new process.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"url": self.url, "credentials": self._credentials, "options": self._options}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._setup(state["url"], state["credentials"], state["options"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.url!r}, {self._credentials!r})"
+
+    def close(self) -> None:
+        """Closes the pooled connections."""
+        self._transport.close()
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def max_retries(self) -> int:
+        return self._transport.max_retries
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _call(
+        self, method: str, path: str, *, operation: str, kind: str = FAST, **kwargs: Any
+    ) -> Any:
+        """One request whose answer is JSON (or empty); returns the decoded body."""
+        response = self._transport.request(method, path, operation=operation, kind=kind, **kwargs)
+        if response.status_code == 404 or not response.content:
+            return None  # a retried DELETE whose first attempt had done the work
+        return self._transport.parse_json(response, operation)
+
+    @staticmethod
+    def _parse(parse: Callable[[Any], T], data: Any, operation: str) -> T:
+        """A record from JSON; a malformed answer is EIO, not a crash in the caller."""
+        try:
+            return parse(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise invalid_response(operation, exc) from exc
+
+    def _paginate(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        limit: int,
+        parse: Callable[[Any], T],
+        operation: str,
+    ) -> Iterator[T]:
+        """All items of a paged list, fetched lazily with the largest page allowed.
+
+        Stops on the page that reaches `pagination.count`, so n items cost ceil(n/limit)
+        requests (one for none). Items seen twice (offsets shift when others are created
+        meanwhile) are yielded once.
+        """
+        offset = 0
+        seen: set[str] = set()
+        while True:
+            page = self._call(
+                "GET",
+                path,
+                operation=operation,
+                params={**params, "limit": limit, "offset": offset},
+            )
+            items = page.get("list") if isinstance(page, dict) else page
+            if not isinstance(items, list):
+                raise invalid_response(operation, ValueError("no list in the answer"))
+            for item in items:
+                record = self._parse(parse, item, operation)
+                key = str(getattr(record, "id", id(record)))
+                if key not in seen:
+                    seen.add(key)
+                    yield record
+            offset += len(items)
+            pagination = page.get("pagination") if isinstance(page, dict) else None
+            count = pagination.get("count") if isinstance(pagination, dict) else None
+            if len(items) < limit or not items or (isinstance(count, int) and offset >= count):
+                return
+
+    def _create(
+        self,
+        operation: str,
+        send: Callable[[], T],
+        find: Callable[[float | None], T | None],
+    ) -> T:
+        """Runs a non-idempotent create exactly once.
+
+        After an ambiguous failure (dropped connection, timeout, 5xx) `find` looks for the
+        object the attempt may have created (created at or after the attempt's start, in the
+        service's clock); only when it is absent is the request sent again.
+        """
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.time()
+            try:
+                record = send()
+            except AmbiguousOutcomeError as exc:
+                if attempt > self.max_retries:
+                    raise self._gave_up(exc, operation, attempt) from exc
+                self._transport.sleep_backoff(attempt)  # let the service finish first
+                found = find(self._transport.server_time_floor(started))
+                if found is not None:
+                    log.info("%s: answer lost, but it was done; not repeating it", operation)
+                    return found
+                log.info("%s: answer lost and not done; sending it again", operation)
+                continue
+            created = getattr(record, "created_at", None)
+            if isinstance(created, datetime):
+                self._transport.observe_creation(created.timestamp(), time.time())
+            return record
+
+    @staticmethod
+    def _gave_up(exc: AmbiguousOutcomeError, operation: str, attempts: int) -> Exception:
+        return ServiceUnavailableError(
+            exc.errno or 5,
+            f"{exc.strerror} (outcome unknown after {attempts} attempts)",
+            status=exc.status,
+            detail=exc.detail,
+            operation=operation,
+        )
+
+    def open_url(self, url: str, *, operation: str | None = None, kind: str = FAST) -> StreamedFile:
+        """An open streamed GET of `url` (exports: file name, size and chunks)."""
+        response = self._transport.request(
+            "GET",
+            url,
+            operation=operation or f"download {url}",
+            stream=True,
+            kind=kind,
+            headers={"Accept-Encoding": "identity"},
+        )
+        return StreamedFile(response)
+
+    @staticmethod
+    def _check_name(name: str, operation: str) -> None:
+        """Names and labels over the service's limit fail here, before any request."""
+        if len(name) > NAME_LIMIT:
+            raise name_too_long(operation, name, NAME_LIMIT)
+
+    def user_id(self) -> str:
+        """The account's user id (project owner): from the login, else POST /api/auth."""
+        if self._user_id is None:
+            user = self._transport.user_json
+            if not user:
+                user = self._call("POST", "/api/auth", operation="identify the account")
+            self._user_id = str((user or {}).get("id") or "")
+        return self._user_id

@@ -1,0 +1,129 @@
+"""A client-side sliding-window limiter that keeps the process under the service's budgets.
+
+The service allows 500 "fast" and 100 "slow" requests per 300 s per account and answers 429
+beyond that. A big walk of the tree would hit that wall; the limiter makes it slow down instead.
+A request holds a slot from the moment it is sent until its answer arrives, and the window
+counts it from its *answer* time: the service counted it on arrival, which is never later, so
+the client's window is never more generous than the service's.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+FAST = "fast"
+SLOW = "slow"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most `times` requests in any `seconds`-long window."""
+
+    times: int
+    seconds: float
+
+
+DEFAULT_BUDGETS: dict[str, Budget] = {FAST: Budget(500, 300.0), SLOW: Budget(100, 300.0)}
+
+BudgetSpec = Mapping[str, "Budget | tuple[int, float] | list[float]"]
+
+
+def parse_budgets(spec: BudgetSpec | None) -> dict[str, Budget]:
+    """Budgets from `{"fast": (times, seconds), ...}`; kinds not given keep the defaults."""
+    budgets = dict(DEFAULT_BUDGETS)
+    for kind, value in (spec or {}).items():
+        if isinstance(value, Budget):
+            budgets[kind] = value
+        else:
+            times, seconds = value
+            budgets[kind] = Budget(int(times), float(seconds))
+    return budgets
+
+
+class RateLimiter:
+    """Blocks callers until their kind of request fits its budget; thread-safe.
+
+    `pause(seconds)` holds every request back, for a 429 whose Retry-After says the service
+    is already counting us out.
+    """
+
+    def __init__(
+        self,
+        budgets: BudgetSpec | None = None,
+        *,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.enabled = enabled
+        self.budgets = parse_budgets(budgets)
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._stamps: dict[str, deque[float]] = {kind: deque() for kind in self.budgets}
+        self._in_flight: dict[str, int] = dict.fromkeys(self.budgets, 0)
+        self._paused_until = 0.0
+
+    def __repr__(self) -> str:
+        if not self.enabled:
+            return "RateLimiter(disabled)"
+        shown = ", ".join(f"{k}={b.times}/{b.seconds:g}s" for k, b in self.budgets.items())
+        return f"RateLimiter({shown})"
+
+    @contextmanager
+    def slot(self, kind: str = FAST) -> Iterator[None]:
+        """Holds one request slot of `kind` for the duration of the block."""
+        if not self.enabled:
+            yield
+            return
+        self._acquire(kind)
+        try:
+            yield
+        finally:
+            self._release(kind)
+
+    def pause(self, seconds: float) -> None:
+        """No request starts during the next `seconds` (a 429's Retry-After)."""
+        with self._cond:
+            self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+    def wait_estimate(self, kind: str = FAST) -> float:
+        """Seconds until a slot of `kind` would be free now (0 when one is free)."""
+        if not self.enabled:
+            return 0.0
+        with self._cond:
+            return max(0.0, self._wait_time(kind, self._clock()) or 0.0)
+
+    def _wait_time(self, kind: str, now: float) -> float | None:
+        """0 when a slot is free; else seconds to wait, or None to wait for a release."""
+        budget = self.budgets[kind]
+        window = self._stamps[kind]
+        while window and window[0] <= now - budget.seconds:
+            window.popleft()
+        if self._paused_until > now:
+            return self._paused_until - now
+        if len(window) + self._in_flight[kind] < budget.times:
+            return 0.0
+        if window:
+            return window[0] + budget.seconds - now
+        return None
+
+    def _acquire(self, kind: str) -> None:
+        if kind not in self.budgets:
+            raise KeyError(f"unknown request kind {kind!r}")
+        with self._cond:
+            while True:
+                wait = self._wait_time(kind, self._clock())
+                if wait == 0.0:
+                    self._in_flight[kind] += 1
+                    return
+                self._cond.wait(timeout=wait)
+
+    def _release(self, kind: str) -> None:
+        with self._cond:
+            self._in_flight[kind] -= 1
+            self._stamps[kind].append(self._clock())
+            self._cond.notify_all()

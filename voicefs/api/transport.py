@@ -1,0 +1,443 @@
+"""The HTTP road every request takes: auth, limiter, retries, 429, redirects, error mapping.
+
+One `requests.Session` with a pool sized for parallel use and keep-alive. Idempotent requests
+retry on connection errors and 5xx with exponential backoff and jitter, a bounded number of
+times. Non-idempotent ones (creates) are sent once; when their outcome is unknown the caller
+gets an `AmbiguousOutcomeError` and checks the service before trying again. Requests that
+certainly never reached the service (connection refused, 429, 401 before a re-login) are
+retried for everyone.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from voicefs import __version__
+from voicefs.api.auth import Credentials
+from voicefs.api.errors import (
+    AccessDeniedError,
+    AmbiguousOutcomeError,
+    RateLimitedError,
+    ServiceError,
+    error_for_response,
+    invalid_response,
+    unreachable,
+)
+from voicefs.api.limiter import FAST, RateLimiter
+
+log = logging.getLogger("voicefs.api")
+
+RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+PRECISE_OFFSET_TTL = 600.0  # clocks drift; an old observation is not trusted for long
+BodyFactory = Callable[[], tuple[Any, Mapping[str, str]]]
+
+
+def origin_of(url: str) -> tuple[str, str]:
+    """(scheme, host:port) with default ports made explicit: what "same origin" compares."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, f"{(parts.hostname or '').lower()}:{port}"
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the request certainly did not reach the service (no connection was made)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", exc.args[0])
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
+def retry_after_seconds(response: requests.Response, default: float = 1.0) -> float:
+    """The 429's Retry-After in seconds (delta-seconds or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Transport:
+    """Sends requests to one service for one set of credentials."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        limiter: RateLimiter,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        slow_timeout: tuple[float, float] = (10.0, 600.0),
+        max_retries: int = 5,
+        backoff: float = 0.25,
+        max_backoff: float = 8.0,
+        rate_limit_patience: float = 330.0,
+        pool_size: int = 32,
+        session_duration: int | None = None,
+    ) -> None:
+        self.base_url = url.rstrip("/")
+        self.origin = origin_of(self.base_url)
+        self.credentials = credentials
+        self.limiter = limiter
+        self.timeout = timeout
+        self.slow_timeout = slow_timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.rate_limit_patience = rate_limit_patience
+        self.pool_size = pool_size
+        self.session_duration = session_duration
+        self.session = self._new_session()
+        self._anonymous: requests.Session | None = None
+        self._login_lock = threading.Lock()
+        self._csrf_token: str | None = None
+        self._login_generation = 0
+        self.user_json: dict[str, Any] | None = None
+        self._clock_offset: float | None = None
+        self._precise_offset: tuple[float, float] | None = None
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers["User-Agent"] = f"voicefs/{__version__} python-requests"
+        return session
+
+    @property
+    def anonymous(self) -> requests.Session:
+        """A session with no credentials and no cookies, for URLs on other origins."""
+        if self._anonymous is None:
+            self._anonymous = self._new_session()
+        return self._anonymous
+
+    def close(self) -> None:
+        self.session.close()
+        if self._anonymous is not None:
+            self._anonymous.close()
+
+    def resolve(self, url: str) -> str:
+        """An absolute URL: root-relative and relative ones resolve against the service URL."""
+        return urljoin(self.base_url + "/", url)
+
+    def is_own(self, url: str) -> bool:
+        return origin_of(url) == self.origin
+
+    # -- authentication -----------------------------------------------------------------------
+
+    def _auth_headers(self) -> dict[str, str]:
+        if self.credentials.api_key is not None:
+            return {"api-key": self.credentials.api_key.reveal()}
+        if self._csrf_token is None:
+            self.login(self._login_generation)
+        return {"X-Csrf-Token": self._csrf_token or ""}
+
+    def login(self, seen_generation: int | None = None) -> dict[str, Any]:
+        """Starts a session (email/password); once per expiry even with many threads."""
+        with self._login_lock:
+            if seen_generation is not None and seen_generation != self._login_generation:
+                return self.user_json or {}  # another thread logged in meanwhile
+            creds = self.credentials
+            if creds.email is None or creds.password is None:
+                raise AccessDeniedError(
+                    13, "login: no email and password to log in with", operation="login"
+                )
+            payload: dict[str, Any] = {"email": creds.email, "password": creds.password.reveal()}
+            if self.session_duration:
+                payload["session_duration"] = self.session_duration
+            operation = f"log in as {creds.email}"
+            response = self._send_with_retries(
+                "POST", "/api/login", operation=operation, json=payload, authenticate=False
+            )
+            data = self.parse_json(response, operation)
+            self._csrf_token = str(data.get("csrf_token") or "")
+            user = data.get("user")
+            self.user_json = user if isinstance(user, dict) else None
+            self._login_generation += 1
+            log.debug("logged in as %s (session %d)", creds.email, self._login_generation)
+            return self.user_json or {}
+
+    def forget_session(self) -> None:
+        """Drops the session state after logout."""
+        self._csrf_token = None
+        self.session.cookies.clear()
+
+    def set_api_key(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+
+    # -- the request loop ---------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        body: BodyFactory | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        kind: str = FAST,
+        idempotent: bool = True,
+        missing_ok_on_retry: bool = False,
+    ) -> requests.Response:
+        """One logical request with retries; raises a ServiceError for every failure.
+
+        `body` makes a fresh request body per attempt (uploads). `idempotent=False` sends a
+        create once: an unknown outcome raises AmbiguousOutcomeError. `missing_ok_on_retry`
+        lets a retried DELETE treat 404 as success (the first attempt did it).
+        """
+        return self._send_with_retries(
+            method,
+            url,
+            operation=operation,
+            params=params,
+            json=json,
+            body=body,
+            headers=headers,
+            stream=stream,
+            kind=kind,
+            idempotent=idempotent,
+            missing_ok_on_retry=missing_ok_on_retry,
+        )
+
+    def _send_with_retries(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        body: BodyFactory | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        kind: str = FAST,
+        idempotent: bool = True,
+        missing_ok_on_retry: bool = False,
+        authenticate: bool = True,
+    ) -> requests.Response:
+        full_url = self.resolve(url)
+        own = self.is_own(full_url)
+        failures = 0
+        rate_waited = 0.0
+        relogged = False
+        while True:
+            generation = self._login_generation
+            try:
+                response = self._send_once(
+                    method,
+                    full_url,
+                    own=own,
+                    authenticate=authenticate,
+                    params=params,
+                    json=json,
+                    body=body,
+                    headers=headers,
+                    stream=stream,
+                    kind=kind,
+                )
+            except requests.RequestException as exc:
+                failures += 1
+                if (idempotent or never_sent(exc)) and failures <= self.max_retries:
+                    log.debug(
+                        "%s %s failed (%s); retry %d",
+                        method,
+                        _path(full_url),
+                        type(exc).__name__,
+                        failures,
+                    )
+                    self.sleep_backoff(failures)
+                    continue
+                ambiguous = not idempotent and not never_sent(exc)
+                raise unreachable(operation, exc, ambiguous=ambiguous) from exc
+            status = response.status_code
+            if status < 300:
+                return response
+            if status == 401 and own and self.credentials.uses_session and authenticate:
+                if relogged:
+                    raise error_for_response(response, operation)
+                response.close()
+                relogged = True
+                self.login(generation)
+                continue
+            if status == 429:
+                delay = retry_after_seconds(response)
+                if rate_waited + delay > self.rate_limit_patience:
+                    error = error_for_response(response, operation)
+                    raise RateLimitedError(
+                        5,
+                        f"{operation}: rate limited beyond patience ({error.detail})",
+                        status=429,
+                        detail=error.detail,
+                        operation=operation,
+                    )
+                response.close()
+                log.debug("429 for %s %s; waiting %.2f s", method, _path(full_url), delay)
+                rate_waited += delay
+                self.limiter.pause(delay)
+                if not self.limiter.enabled:
+                    time.sleep(delay)
+                continue
+            if status in RETRYABLE_STATUS:
+                failures += 1
+                if idempotent and failures <= self.max_retries:
+                    response.close()
+                    self.sleep_backoff(failures)
+                    continue
+                error = error_for_response(response, operation)
+                if not idempotent:
+                    raise AmbiguousOutcomeError(
+                        error.errno or 5,
+                        str(error.strerror),
+                        status=status,
+                        detail=error.detail,
+                        operation=operation,
+                    )
+                raise error
+            if status == 404 and missing_ok_on_retry and failures > 0:
+                return response
+            raise error_for_response(response, operation)
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        *,
+        own: bool,
+        authenticate: bool,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        body: BodyFactory | None,
+        headers: Mapping[str, str] | None,
+        stream: bool,
+        kind: str,
+    ) -> requests.Response:
+        """One HTTP exchange, redirects followed by hand so the key never leaves its origin."""
+        for _ in range(6):
+            all_headers = dict(headers or {})
+            data = None
+            if body is not None:
+                data, extra = body()
+                all_headers.update(extra)
+            if own and authenticate:
+                all_headers.update(self._auth_headers())
+            session = self.session if own else self.anonymous
+            timeout = self.slow_timeout if kind != FAST else self.timeout
+            started = time.monotonic()
+            if own:
+                with self.limiter.slot(kind):
+                    response = session.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        data=data,
+                        headers=all_headers,
+                        stream=stream,
+                        timeout=timeout,
+                        allow_redirects=False,
+                    )
+            else:
+                response = session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=all_headers,
+                    stream=stream,
+                    timeout=timeout,
+                    allow_redirects=False,
+                )
+            log.debug(
+                "%s %s -> %d in %.0f ms",
+                method,
+                _path(url),
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            if own:
+                self._note_server_clock(response)
+            location = response.headers.get("Location")
+            if response.status_code in REDIRECT_STATUS and location and method in ("GET", "HEAD"):
+                response.close()
+                url = urljoin(url, location)
+                own = own and self.is_own(url)  # never carry credentials to another origin
+                params = None
+                continue
+            return response
+        raise requests.TooManyRedirects(f"too many redirects for {_path(url)}")
+
+    def sleep_backoff(self, failures: int) -> None:
+        """Exponential backoff with jitter: half fixed, half random."""
+        delay = min(self.max_backoff, self.backoff * (2 ** (failures - 1)))
+        time.sleep(delay / 2 + random.uniform(0, delay / 2))
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def parse_json(self, response: requests.Response, operation: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise invalid_response(operation, exc) from exc
+
+    def _note_server_clock(self, response: requests.Response) -> None:
+        """Keeps a lower bound of (server clock - local clock) from the Date header."""
+        date = response.headers.get("Date")
+        if not date:
+            return
+        try:
+            server = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            return
+        self._clock_offset = server - time.time()
+
+    def observe_creation(self, created_at: float, received_at: float) -> None:
+        """A created object's timestamp bounds the clock offset much tighter than `Date`:
+        the service stamped it before we received the answer."""
+        self._precise_offset = (created_at - received_at, time.monotonic())
+
+    def server_time_floor(self, local_time: float) -> float | None:
+        """The earliest server time (epoch s) that local `local_time` can correspond to:
+        objects created by a request sent at `local_time` have `created_at` at or after it."""
+        floors = []
+        if self._clock_offset is not None:
+            floors.append(self._clock_offset)  # Date is rounded down: already a lower bound
+        if self._precise_offset is not None:
+            offset, seen = self._precise_offset
+            if time.monotonic() - seen < PRECISE_OFFSET_TTL:
+                floors.append(offset - 0.002)  # created_at has milliseconds
+        return local_time + max(floors) if floors else None
+
+
+def _path(url: str) -> str:
+    """The URL's path only: logs never carry query strings or hosts' credentials."""
+    return urlsplit(url).path
+
+
+__all__ = ["ServiceError", "Transport", "never_sent", "origin_of", "retry_after_seconds"]
