@@ -89,6 +89,15 @@ class Api:
         items: list[dict[str, Any]] = page["list"]
         return items
 
+    def recordings_of_project(self, project_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            params = {"project_id": project_id, "limit": 200, "offset": len(items)}
+            page = self.ok("GET", "/api/recordings", params=params)
+            items += page["list"]
+            if len(items) >= page["pagination"]["count"]:
+                return items
+
     def download(self, recording: dict[str, Any], **kwargs: Any) -> requests.Response:
         return self.get(recording["url"], **kwargs)
 

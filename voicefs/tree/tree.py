@@ -51,6 +51,9 @@ class Tree:
     def __init__(self, client: VoiceClient, cache: ListingCache) -> None:
         self.client = client
         self.cache = cache
+        # Set once a recordings listing shows a conversion: then the service lists
+        # conversions with originals, and an original without any in its folder has none.
+        self.listings_show_conversions = False
 
     # ------------------------------------------------------------------ listings
 
@@ -66,9 +69,14 @@ class Tree:
         """Originals and conversions of a folder, oldest first."""
         return self.cache.get(
             ("recordings", folder.id),
-            lambda: list(self.client.list_recordings(folder_id=folder.id)),
+            lambda: self._seen(list(self.client.list_recordings(folder_id=folder.id))),
             unsettled=_unsettled,
         )
+
+    def _seen(self, recordings: list[Recording]) -> list[Recording]:
+        if any(r.type != "original" for r in recordings):
+            self.listings_show_conversions = True
+        return recordings
 
     def prefetch_project(self, project: Project) -> None:
         """Lists a whole project's recordings in ceil(n/200) requests and files them under
@@ -77,7 +85,7 @@ class Tree:
         if all(self.cache.contains(("recordings", f.id)) for f in folders):
             return
         by_folder: dict[str, list[Recording]] = defaultdict(list)
-        for recording in self.client.list_recordings(project_id=project.id):
+        for recording in self._seen(list(self.client.list_recordings(project_id=project.id))):
             by_folder[recording.parent_folder_id or ""].append(recording)
         for folder in folders:
             listing = by_folder.get(folder.id, [])
@@ -86,15 +94,21 @@ class Tree:
 
     def conversions(self, folder: Folder, original: Recording) -> list[Recording]:
         """An original's conversions, from its folder's listing; from the conversions
-        endpoint when the folder listing carries no conversions at all."""
-        listing = self.recordings(folder)
-        if any(r.type != "original" for r in listing):
-            return [r for r in listing if r.original_id == original.id]
+        endpoint only when no listing has shown a conversion yet although the account has
+        some (a service that lists originals alone)."""
+        listed = [r for r in self.recordings(folder) if r.original_id == original.id]
+        if listed or self.listings_show_conversions or not self._account_has_conversions():
+            return listed
         return self.cache.get(
             ("conversions", original.id),
             lambda: list(self.client.list_conversions(original.id)),
             unsettled=_unsettled,
         )
+
+    def _account_has_conversions(self) -> bool:
+        stats = self.cache.get(("stats",), self.client.stats)
+        total = stats.get("conversions", {}).get("total") if isinstance(stats, dict) else None
+        return not isinstance(total, int) or total > 0
 
     # ----------------------------------------------------------------- contents
 
