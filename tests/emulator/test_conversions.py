@@ -257,6 +257,7 @@ def test_calibration_lifecycle(api: Api) -> None:
 
     ready = wait_until(calibrated, timeout=30)
     assert ready["f0"] == pytest.approx(180, rel=0.05)
+    assert api.get(f"/api/{ready['key']}").content == tone("wav", seconds=2.0, hz=180.0)
 
     assert_detail(create("My voice", tone("wav")), 400)  # names are unique
     assert_detail(create("Other", b"not audio at all"), 400)

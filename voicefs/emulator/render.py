@@ -128,7 +128,7 @@ def calibration(row: dict[str, Any], enabled: bool) -> dict[str, Any]:
             "f0": row["f0"],
             "algorithm": "autocorrelation",
             "bucket": "emulator",
-            "key": row["file_key"],
+            "key": f"files/{row['file_key']}",  # its audio is GET /api/{key}
             "state": row["state"],
             "error": row["error"],
             "created_at": row["created_at"],
