@@ -10,9 +10,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import posixpath
+import shlex
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,9 @@ from fsspec.spec import AbstractFileSystem
 from fsspec.utils import stringify_path
 
 from voicefs.api import VoiceClient
-from voicefs.api.errors import ServiceError
 from voicefs.api.records import Recording
 from voicefs.files import DEFAULT_BLOCK_SIZE, AudioFile, StagedWrite, VirtualFile
-from voicefs.tree import names
+from voicefs.tree import formats, names
 from voicefs.tree.audio_header import HEADER_BYTES, check_audio
 from voicefs.tree.cache import (
     DEFAULT_MAX_ENTRIES,
@@ -33,7 +33,12 @@ from voicefs.tree.cache import (
     DEFAULT_TTL,
     ListingCache,
 )
+from voicefs.tree.controls import VirtualFiles
+from voicefs.tree.errors import errors_at
 from voicefs.tree.nodes import (
+    ACCOUNT,
+    COMPANION,
+    CONTROL,
     CONVERSION,
     FOLDER,
     ORIGINAL,
@@ -42,7 +47,8 @@ from voicefs.tree.nodes import (
     SIDECAR,
     Node,
 )
-from voicefs.tree.tree import Tree
+from voicefs.tree.roles import control_error
+from voicefs.tree.tree import ACCOUNT_DIRECTORY, Tree
 
 _CLIENT_OPTIONS = (
     "rate_limit",
@@ -66,7 +72,20 @@ def _error(code: int, message: str, path: str) -> OSError:
         errno.EISDIR: IsADirectoryError,
         errno.ENOTDIR: NotADirectoryError,
     }.get(code, OSError)
-    return exception(code, f"{message}: {path!r}", path)
+    return exception(code, f"{path}: {message}")
+
+
+_WRITABLE = {
+    ROOT: "at the top, make a directory to create a project",
+    PROJECT: "in a project, make a directory to create a folder",
+    FOLDER: "in a folder, write audio (.wav, .ogg, .mp3, .flac) to upload an original, "
+    "<name>.tts.txt for text-to-speech, or X.star / X.note.txt for a recording X",
+    SIDECAR: "in a conversions directory, write order.txt to order conversions, or "
+    "X.star / X.note.txt for a conversion X",
+    ACCOUNT: "in /.voicefs, write calibration.txt, or audio in calibrations/ to create a "
+    "calibration",
+}
+_WRITABLE.update(dict.fromkeys((ORIGINAL, CONVERSION, CONTROL, COMPANION), "not a directory"))
 
 
 class VoiceFileSystem(AbstractFileSystem):
@@ -113,6 +132,7 @@ class VoiceFileSystem(AbstractFileSystem):
                 listings_expiry_time, processing_expiry_time, missing_expiry_time, max_listings
             ),
         )
+        self.virtual = VirtualFiles(self.tree)
         self.blocksize = block_size
 
     def __repr__(self) -> str:
@@ -136,21 +156,9 @@ class VoiceFileSystem(AbstractFileSystem):
     def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
         return {}
 
-    @contextmanager
-    def errors_at(self, path: str) -> Iterator[None]:
+    def errors_at(self, path: str) -> Any:
         """Re-raises the client's errors with the path in front of the service's reason."""
-        try:
-            yield
-        except ServiceError as exc:
-            reason = exc.strerror or str(exc)
-            raised = type(exc)(
-                exc.errno or errno.EIO,
-                f"{path}: {reason}",
-                status=exc.status,
-                detail=exc.detail,
-                operation=exc.operation,
-            )
-            raise raised from exc
+        return errors_at(path)
 
     def _node(self, path: str) -> Node:
         path = self._strip_protocol(path)
@@ -178,7 +186,8 @@ class VoiceFileSystem(AbstractFileSystem):
         self, path: str, maxdepth: int | None = None, topdown: bool = True, **kwargs: Any
     ) -> Any:
         """Warms the cache for the projects under path first: one paged listing per project
-        instead of one per folder."""
+        instead of one per folder. A walk from the root lists `/.voicefs` but does not enter
+        it: find and du measure recordings, not the account's generated files."""
         node = self._node(path)
         with self.errors_at(node.path):
             if node.kind == ROOT and maxdepth != 1:
@@ -187,7 +196,14 @@ class VoiceFileSystem(AbstractFileSystem):
                         self.tree.prefetch_project(child.project)
             elif node.kind == PROJECT and node.project is not None and maxdepth != 1:
                 self.tree.prefetch_project(node.project)
-        yield from super().walk(path, maxdepth=maxdepth, topdown=topdown, **kwargs)
+        walker = super().walk(path, maxdepth=maxdepth, topdown=topdown, **kwargs)
+        for top, dirs, files in walker:
+            if top == "" and topdown and ACCOUNT_DIRECTORY in dirs:
+                if isinstance(dirs, dict):
+                    del dirs[ACCOUNT_DIRECTORY]
+                else:
+                    dirs.remove(ACCOUNT_DIRECTORY)
+            yield top, dirs, files
 
     def exists(self, path: str, **kwargs: Any) -> bool:
         """False only for "not found": authentication and connection errors raise."""
@@ -222,33 +238,34 @@ class VoiceFileSystem(AbstractFileSystem):
             info["mtime"] = modified.timestamp()
         return info
 
-    def _size(self, node: Node) -> int:
-        if node.is_settled_audio and node.recording is not None:
-            if node.recording.size is not None:
-                return node.recording.size
-            return self._remote_size(node)
-        return len(self._content(node))
+    def _size(self, node: Node) -> int | None:
+        if node.is_settled_audio:
+            return self._audio_size(node)
+        if node.is_audio:
+            return len(self._content(node))
+        with self.errors_at(node.path):
+            return self.virtual.size(node)
 
-    def _remote_size(self, node: Node) -> int:
+    def _audio_size(self, node: Node) -> int:
+        """A finished recording's size: the service's `size`, else its download's length."""
         assert node.recording is not None and node.recording.url is not None
+        if node.recording.size is not None:
+            return node.recording.size
         with self.errors_at(node.path), self.client.open_url(node.recording.url) as streamed:
             if streamed.size is None:
                 return len(streamed.read())
             return streamed.size
 
     def _content(self, node: Node) -> bytes:
-        """The bytes of a generated file."""
+        """The bytes of a generated file: a status line for a recording that is not done,
+        else what its virtual file role shows."""
         recording = node.recording
         if node.is_audio and recording is not None:
             if recording.state == "error":
                 return f"error: {recording.error or 'the service gave no reason'}\n".encode()
-            stage = recording.process_stage or "processing"
-            return f"processing: {stage}\n".encode()
-        if node.role == "star":
-            return b""
-        if node.role == "note" and recording is not None and recording.note is not None:
-            return recording.note.text.encode()
-        return b""
+            return f"processing: {recording.process_stage or 'processing'}\n".encode()
+        with self.errors_at(node.path):
+            return self.virtual.content(node)
 
     def _open(
         self,
@@ -270,11 +287,14 @@ class VoiceFileSystem(AbstractFileSystem):
                     self,
                     path,
                     url,
-                    self._size(node),
+                    self._audio_size(node),
                     block_size=block_size or self.blocksize,
                     cache_options=cache_options,
                     **kwargs,
                 )
+            local = self.virtual.local_file(node)
+            if local is not None:  # an export: a real file, so zip readers can seek
+                return local.open("rb")
             return VirtualFile(path, self._content(node))
         if "a" in mode or "+" in mode:
             raise _error(errno.EPERM, "Files here can only be read or written whole", path)
@@ -291,7 +311,7 @@ class VoiceFileSystem(AbstractFileSystem):
         if url is None:
             return self._content(node)[start:end]
         if (start or 0) < 0 or (end or 0) < 0:
-            size = self._size(node)
+            size = self._audio_size(node)
             start = max(size + start, 0) if start is not None and start < 0 else start
             end = max(size + end, 0) if end is not None and end < 0 else end
         with self.errors_at(node.path):
@@ -384,12 +404,13 @@ class VoiceFileSystem(AbstractFileSystem):
         extension = posixpath.splitext(name)[1].lower()
         if parent.kind == FOLDER and existing is None and extension in names.AUDIO_EXTENSIONS:
             return lambda staged: self._upload(parent, path, name, staged)
-        raise _error(
-            errno.EPERM,
-            "Nothing can be written under this name; in a folder, write an audio file "
-            "(.wav, .ogg, .mp3, .flac) to upload an original",
-            path,
-        )
+        with self.errors_at(path):
+            action = self.virtual.writer(parent, name)
+        if action is None:
+            raise _error(
+                errno.EPERM, f"Nothing can be written here: {_WRITABLE[parent.kind]}", path
+            )
+        return action
 
     def _upload(self, folder_node: Node, path: str, name: str, source: Path) -> Recording:
         assert folder_node.folder is not None
@@ -418,6 +439,13 @@ class VoiceFileSystem(AbstractFileSystem):
         if self.exists(path):
             raise _error(errno.EEXIST, "File exists", path)
         parent_path, name = posixpath.dirname(path), posixpath.basename(path)
+        refused = _error(
+            errno.EPERM,
+            "Directories can only be made at the top (a project) or in a project (a folder)",
+            path,
+        )
+        if path.count("/") > 1 or parent_path == ACCOUNT_DIRECTORY:
+            raise refused  # before making any parent: a refused mkdir changes nothing
         if create_parents and parent_path and not self.exists(parent_path):
             self.mkdir(parent_path, create_parents=True)
         parent = self._node(parent_path)
@@ -430,11 +458,7 @@ class VoiceFileSystem(AbstractFileSystem):
                 self.client.create_folder(parent.project.id, names.unescape(name))
                 self.tree.forget_folders(parent.project.id)
                 return
-        raise _error(
-            errno.EPERM,
-            "Directories can only be made at the top (a project) or in a project (a folder)",
-            path,
-        )
+        raise refused
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         path = self._strip_protocol(path)
@@ -473,10 +497,12 @@ class VoiceFileSystem(AbstractFileSystem):
 
     def rm_file(self, path: str) -> None:
         node = self._node(path)
-        if node.kind not in (ORIGINAL, CONVERSION) or node.recording is None:
-            if node.is_directory:
-                raise _error(errno.EISDIR, "Is a directory", node.path)
-            raise _error(errno.EPERM, "This file cannot be deleted", node.path)
+        if node.is_directory:
+            raise _error(errno.EISDIR, "Is a directory", node.path)
+        if not node.is_audio or node.recording is None:
+            with self.errors_at(node.path):
+                self.virtual.delete(node)
+            return
         with self.errors_at(node.path):
             self.client.delete_recording(node.recording.id)
         assert node.folder is not None
@@ -564,6 +590,130 @@ class VoiceFileSystem(AbstractFileSystem):
         )
 
     rename = mv
+
+    # ------------------------------------------------- script methods (CONTRACT §5)
+
+    def order(
+        self,
+        path: str,
+        voices: str | Sequence[str],
+        *,
+        accent: str | None = None,
+        style: str | None = None,
+        semitones: float | None = None,
+        label: str | None = None,
+        calibration: str | None = None,
+    ) -> list[str]:
+        """Orders conversions of the original at path (or of its `.conversions` directory)
+        into each voice given (names or ids), with the same options, as one write of its
+        order.txt would; returns the paths of the new conversions (`….processing`)."""
+        sidecar = self._sidecar_of(path)
+        voice_list = [voices] if isinstance(voices, str) else list(voices)
+        lines = [
+            formats.order_line(voice, accent=accent, style=style, semitones=semitones, label=label)
+            for voice in voice_list
+        ]
+        if calibration is not None:
+            lines.append(f"calibration={shlex.quote(calibration)}")
+        order_path = posixpath.join(sidecar.path, "order.txt")
+        try:
+            plan = self.virtual.parse_order(sidecar, "\n".join(lines))
+        except formats.ControlTextError as exc:
+            raise control_error(order_path, exc) from exc
+        orders = self.virtual.order(sidecar, plan)
+        ordered = {o.conversion_id for o in orders}
+        return [
+            child.path
+            for child in self.tree.children(self._node(sidecar.path))
+            if child.is_audio and child.recording is not None and child.recording.id in ordered
+        ]
+
+    def star(self, path: str, starred: bool = True) -> None:
+        """Stars (or unstars) the recording at path, as creating (deleting) `path.star` does."""
+        self.virtual.star(self._recording_node(path), starred)
+
+    def set_note(self, path: str, text: str | None) -> None:
+        """Writes the note of the recording at path (None or "" deletes it)."""
+        node = self._recording_node(path)
+        try:
+            checked = formats.check_note(text) if text else None
+        except formats.ControlTextError as exc:
+            raise control_error(node.path + names.NOTE_SUFFIX, exc) from exc
+        self.virtual.set_note(node, checked)
+
+    def tts(self, folder: str, name: str, text: str, language: str | None = None) -> str:
+        """Creates a text-to-speech original `name` in a folder, as writing
+        `<name>.tts.txt` does; returns its path (`<name>.wav.processing` until done)."""
+        node = self._node(folder)
+        label = posixpath.splitext(name)[0] if name.lower().endswith(".wav") else name
+        source = f"{folder}/{label}{names.TTS_SUFFIX}"
+        if node.kind != FOLDER:
+            raise _error(errno.EPERM, "Text-to-speech originals are made in a folder", source)
+        try:
+            request = formats.parse_tts(f"lang: {language}\n{text}" if language else text)
+        except formats.ControlTextError as exc:
+            raise control_error(source, exc) from exc
+        recording = self.virtual.tts(node, names.unescape(label), request.text, request.language)
+        return self._path_of(node, recording.id)
+
+    def wait(self, path: str, timeout: float = 600.0, interval: float = 2.0) -> str:
+        """Waits until the recording at path (its audio name, or `….processing`) is done and
+        returns its path; raises OSError(EIO) with the service's reason when it failed, and
+        TimeoutError when `timeout` seconds pass first."""
+        node = self._recording_node(path)
+        assert node.recording is not None
+        deadline = time.monotonic() + timeout
+        recording = node.recording
+        while recording.state == "processing":
+            if time.monotonic() > deadline:
+                raise TimeoutError(errno.ETIMEDOUT, f"{node.path}: still processing", node.path)
+            time.sleep(interval)
+            with self.errors_at(node.path):
+                recording = self.client.get_recording(recording.id)
+        parent = self._node(node.parent_path)
+        self.tree.forget_recordings(parent.folder.id if parent.folder else "")
+        done_path = self._path_of(parent, recording.id)
+        if recording.state == "error":
+            reason = recording.error or "the service gave no reason"
+            raise OSError(errno.EIO, f"{done_path}: conversion failed: {reason}", done_path)
+        return done_path
+
+    def _recording_node(self, path: str) -> Node:
+        """The recording at path, also by its audio name while it is processing or failed."""
+        path = self._strip_protocol(path)
+        audio = path.removesuffix(names.PROCESSING_SUFFIX).removesuffix(names.ERROR_SUFFIX)
+        candidates = dict.fromkeys(
+            (path, audio, audio + names.PROCESSING_SUFFIX, audio + names.ERROR_SUFFIX)
+        )
+        for candidate in candidates:
+            try:
+                node = self._node(candidate)
+            except FileNotFoundError:
+                continue
+            if node.is_audio:
+                return node
+        raise _error(errno.ENOENT, "No recording here", path)
+
+    def _sidecar_of(self, path: str) -> Node:
+        node = self._node(path)
+        if node.kind == SIDECAR:
+            return node
+        if node.kind == ORIGINAL:
+            return self._node(
+                node.path.removesuffix(names.PROCESSING_SUFFIX).removesuffix(names.ERROR_SUFFIX)
+                + names.SIDECAR_SUFFIX
+            )
+        raise _error(errno.EPERM, "Conversions are ordered for an original recording", node.path)
+
+    def _path_of(self, directory: Node, recording_id: str) -> str:
+        for child in self.tree.children(directory):
+            if (
+                child.is_audio
+                and child.recording is not None
+                and child.recording.id == recording_id
+            ):
+                return child.path
+        raise _error(errno.ENOENT, "The recording is gone", directory.path)
 
     def invalidate_cache(self, path: str | None = None) -> None:
         """Forgets the listings of path and of its parent (everything for None or the root),

@@ -56,6 +56,7 @@ def test_error_faults_answer_500_before_or_after_the_work(
     emulator.clear_faults()
 
     assert statuses == [500] * 20
+    assert emulator.request_counts()["POST /api/projects"] >= 20  # faulted ones count too
     created = _project_names(account)
     # Some failures happened after the project was created (the response was lost), others
     # before anything was done: exactly what makes a failed create ambiguous for a client.

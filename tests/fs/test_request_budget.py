@@ -1,5 +1,5 @@
 """Requests are the scarce resource: a cold walk of an account costs one paged listing per
-project (plus the projects and their folders), a warm one nothing."""
+project (plus the projects, their folders and the voice catalogue), a warm one nothing."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def test_cold_find_costs_one_paged_listing_per_project_and_warm_find_nothing(
     originals = [e for e in found.values() if e.get("kind") in ("original", "conversion")]
     assert len(originals) == sum(per_project.values())
     budget = 1 + len(per_project) + sum(math.ceil(r / 200) for r in per_project.values())
+    # ...plus one page of the voice catalogue: every order.txt lists it, so its size needs it.
+    assert cold.pop("GET /api/v2/voices") == 1
     assert sum(cold.values()) <= budget, cold
     assert cold.get("GET /api/recordings", 0) == sum(
         math.ceil(r / 200) for r in per_project.values()
@@ -82,6 +84,7 @@ def test_without_any_conversion_one_more_request_tells_there_are_none(
         "GET /api/folders": 1,
         "GET /api/recordings": 1,
         "GET /api/stats": 1,
+        "GET /api/v2/voices": 1,  # listed by every order.txt
     }
 
 
@@ -95,6 +98,8 @@ def test_listing_a_folder_is_one_request(emulator: EmulatorProcess, account: Acc
     fs = _fresh(account)
     fs.ls("")
     fs.ls("P")
+    fs.cat("P/F/t0.wav.conversions/order.txt")  # the voice catalogue order.txt lists, cached
+    fs.invalidate_cache("P/F/t0.wav")  # forgets the folder listing only
     emulator.reset_request_counts()
     fs.ls("P/F")
     for n in range(3):

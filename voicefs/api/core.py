@@ -3,6 +3,7 @@ lazy pagination and exactly-once creates."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -213,7 +214,7 @@ class ClientCore:
     @staticmethod
     def _gave_up(exc: AmbiguousOutcomeError, operation: str, attempts: int) -> Exception:
         return ServiceUnavailableError(
-            exc.errno or 5,
+            exc.errno or errno.EIO,
             f"{exc.strerror} (outcome unknown after {attempts} attempts)",
             status=exc.status,
             detail=exc.detail,

@@ -9,6 +9,7 @@ the client's window is never more generous than the service's.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -91,11 +92,13 @@ class RateLimiter:
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
     def wait_estimate(self, kind: str = FAST) -> float:
-        """Seconds until a slot of `kind` would be free now (0 when one is free)."""
+        """Seconds until a slot of `kind` would be free now: 0 when one is free, infinity when
+        every slot is held by a request still in flight."""
         if not self.enabled:
             return 0.0
         with self._cond:
-            return max(0.0, self._wait_time(kind, self._clock()) or 0.0)
+            wait = self._wait_time(kind, self._clock())
+            return math.inf if wait is None else max(0.0, wait)
 
     def _wait_time(self, kind: str, now: float) -> float | None:
         """0 when a slot is free; else seconds to wait, or None to wait for a release."""

@@ -11,6 +11,7 @@ retried for everyone.
 from __future__ import annotations
 
 import email.utils
+import errno
 import logging
 import random
 import threading
@@ -28,6 +29,7 @@ from voicefs.api.auth import Credentials
 from voicefs.api.errors import (
     AccessDeniedError,
     AmbiguousOutcomeError,
+    NotFoundError,
     RateLimitedError,
     ServiceError,
     error_for_response,
@@ -163,15 +165,24 @@ class Transport:
             creds = self.credentials
             if creds.email is None or creds.password is None:
                 raise AccessDeniedError(
-                    13, "login: no email and password to log in with", operation="login"
+                    errno.EACCES, "login: no email and password to log in with", operation="login"
                 )
             payload: dict[str, Any] = {"email": creds.email, "password": creds.password.reveal()}
             if self.session_duration:
                 payload["session_duration"] = self.session_duration
             operation = f"log in as {creds.email}"
-            response = self._send_with_retries(
-                "POST", "/api/login", operation=operation, json=payload, authenticate=False
-            )
+            try:
+                response = self._send_with_retries(
+                    "POST", "/api/login", operation=operation, json=payload, authenticate=False
+                )
+            except NotFoundError as exc:  # "no such user" is a refused login, not a missing file
+                raise AccessDeniedError(
+                    errno.EACCES,
+                    str(exc.strerror),
+                    status=exc.status,
+                    detail=exc.detail,
+                    operation=operation,
+                ) from exc
             data = self.parse_json(response, operation)
             self._csrf_token = str(data.get("csrf_token") or "")
             user = data.get("user")
@@ -290,7 +301,7 @@ class Transport:
                 if rate_waited + delay > self.rate_limit_patience:
                     error = error_for_response(response, operation)
                     raise RateLimitedError(
-                        5,
+                        errno.EIO,
                         f"{operation}: rate limited beyond patience ({error.detail})",
                         status=429,
                         detail=error.detail,
@@ -299,8 +310,9 @@ class Transport:
                 response.close()
                 log.debug("429 for %s %s; waiting %.2f s", method, _path(full_url), delay)
                 rate_waited += delay
-                self.limiter.pause(delay)
-                if not self.limiter.enabled:
+                if own and self.limiter.enabled:
+                    self.limiter.pause(delay)  # holds back every request, this one included
+                else:
                     time.sleep(delay)
                 continue
             if status in RETRYABLE_STATUS:
@@ -312,7 +324,7 @@ class Transport:
                 error = error_for_response(response, operation)
                 if not idempotent:
                     raise AmbiguousOutcomeError(
-                        error.errno or 5,
+                        error.errno or errno.EIO,
                         str(error.strerror),
                         status=status,
                         detail=error.detail,

@@ -87,5 +87,6 @@ def create_app(state: EmulatorState) -> FastAPI:
 
     app.include_router(hooks)
     app.include_router(api_router)
+    state.routes = list(api_router.routes)
     app.add_middleware(FaultMiddleware, state=state)
     return app

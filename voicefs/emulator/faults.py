@@ -19,6 +19,7 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FAST_BUDGET = (500, 300.0)
@@ -117,7 +118,7 @@ class RateLimiter:
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, state: Any) -> None:
         self.app = app
-        self.state = state  # has .faults, .counter and .random
+        self.state = state  # has .faults, .counter, .random and .routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,8 +135,14 @@ class FaultMiddleware:
                 await self.app(scope, receive, send)
         finally:
             if is_api:  # the service's requests, not the test hooks'
-                template = getattr(scope.get("route"), "path", None) or "<no route>"
-                self.state.counter.add(f"{scope['method']} {template}")
+                self.state.counter.add(f"{scope['method']} {self._template(scope)}")
+
+    def _template(self, scope: Scope) -> str:
+        """The route template of a request, also of one faulted before it was routed."""
+        route = scope.get("route")
+        if route is None:
+            route = next((r for r in self.state.routes if r.matches(scope)[0] == Match.FULL), None)
+        return getattr(route, "path", None) or "<no route>"
 
     async def _fail(self, scope: Scope, receive: Receive, send: Send, mode: str) -> None:
         carried_out = self.state.random.random() < 0.5

@@ -58,7 +58,10 @@ def serve(options: ServerOptions) -> None:
     state = EmulatorState(store, faults, seed=options.seed, primary_api_key=options.api_key)
     apply_seed(store, options.seed, options.api_key)
 
-    listener = socket.socket(socket.AF_INET6 if ":" in options.host else socket.AF_INET)
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
+    # and without it every keep-alive response waits ~40 ms for delayed ACKs.
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((options.host, options.port))
     listener.listen(2048)  # before the ready line: early clients queue instead of being refused

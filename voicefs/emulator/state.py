@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 
@@ -33,6 +34,7 @@ class EmulatorState:
     conversions: Conversions = field(init=False)
     reports: Reports = field(init=False)
     worker: Worker = field(init=False)
+    routes: list[Any] = field(default_factory=list)  # the API routes, to name faulted requests
 
     def __post_init__(self) -> None:
         self.conversions = Conversions(self.store)

@@ -51,16 +51,23 @@ class ListingCache:
         )
 
     def get(
-        self, key: Hashable, load: Callable[[], T], *, unsettled: Callable[[T], bool] | None = None
+        self,
+        key: Hashable,
+        load: Callable[[], T],
+        *,
+        unsettled: Callable[[T], bool] | None = None,
+        lifetime: float | None = None,
     ) -> T:
-        """The cached value of key, else `load()` (kept shorter when `unsettled(value)`)."""
+        """The cached value of key, else `load()`, kept `lifetime` seconds (default: the
+        TTL; shorter when `unsettled(value)`)."""
         with self._lock:
             cached = self._entries.get(key)
         if cached is not None:
             value: T = cached.value
             return value
         value = load()
-        lifetime = self.processing_ttl if unsettled and unsettled(value) else self.ttl
+        if unsettled is not None and unsettled(value):
+            lifetime = self.processing_ttl
         self.put(key, value, lifetime)
         return value
 

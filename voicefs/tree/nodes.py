@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from voicefs.api.records import Folder, Project, Recording
+from voicefs.api.records import Calibration, Folder, Project, Recording
 
 # kinds (CONTRACT §5)
 ROOT = "root"
@@ -40,6 +40,7 @@ class Node:
     original: Recording | None = None  # inside a sidecar: the original it belongs to
     role: str | None = None
     is_directory: bool = False
+    calibration: Calibration | None = None  # under /.voicefs/calibrations/
 
     @property
     def name(self) -> str:
@@ -57,6 +58,7 @@ class Node:
             "original": self.original,
             "recording": None,
             "role": None,
+            "calibration": None,
             "is_directory": kind in DIRECTORY_KINDS,
         }
         return replace(self, path=path, kind=kind, **{**inherited, **fields})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 from voicefs.api import VoiceClient
 from voicefs.api.records import Folder, Project, Recording
@@ -54,6 +54,8 @@ class Tree:
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False
+        # The account directory's entries come from voicefs.tree.account, which sets this.
+        self.account_children: Callable[[Node], list[Node]] = lambda node: []
 
     # ------------------------------------------------------------------ listings
 
@@ -123,14 +125,15 @@ class Tree:
         if node.kind == SIDECAR and node.folder is not None and node.original is not None:
             return self._sidecar_children(node)
         if node.kind == ACCOUNT and node.is_directory:
-            return []
+            return self.account_children(node)
         raise NotADirectoryError(20, f"Not a directory: {node.path!r}", node.path)
 
     def _root_children(self) -> list[Node]:
         projects = self.projects()
         assigned = self.directory_names(projects, ROOT_RESERVED)
         nodes = [ROOT_NODE.child(assigned[p.id], PROJECT, project=p) for p in projects]
-        return [*nodes, ROOT_NODE.child(ACCOUNT_DIRECTORY, ACCOUNT, is_directory=True)]
+        account = ROOT_NODE.child(ACCOUNT_DIRECTORY, ACCOUNT, role="account", is_directory=True)
+        return [*nodes, account]
 
     def _project_children(self, node: Node) -> list[Node]:
         assert node.project is not None
@@ -234,6 +237,13 @@ class Tree:
             return False
         self.cache.invalidate(key)
         return True
+
+    @staticmethod
+    def reserved_names(directory: Node) -> Sequence[str]:
+        """Names a directory's virtual files take before any recording."""
+        return {FOLDER: FOLDER_RESERVED, SIDECAR: SIDECAR_RESERVED, ROOT: ROOT_RESERVED}.get(
+            directory.kind, ()
+        )
 
     @staticmethod
     def listing_key(node: Node) -> Hashable | None:
