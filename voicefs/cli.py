@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+DEFAULT_URL = "https://gateway.respeecher.com"
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -34,11 +39,33 @@ def _emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _login(args: argparse.Namespace) -> int:
+    """Asks for email and password, creates an API key and stores it in the profile."""
+    from voicefs.api.auth import login_and_store_key
+
+    url = args.url or os.environ.get("VOICEFS_URL") or DEFAULT_URL
+    email = args.email or input("Email: ").strip()
+    password = getpass.getpass("Password: ")
+    try:
+        path = login_and_store_key(url, email, password, profile=args.profile)
+    except OSError as exc:
+        print(f"voicefs login: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Logged in as {email}; the API key is stored in {path} (profile {args.profile!r}).")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicefs", description="The Respeecher Voice Marketplace API as a filesystem."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    login = commands.add_parser("login", help="create an API key and store it in a profile")
+    login.add_argument("--url", help=f"the service (default: VOICEFS_URL or {DEFAULT_URL})")
+    login.add_argument("--email", help="asked for when not given")
+    login.add_argument("--profile", default=os.environ.get("VOICEFS_PROFILE", "default"))
+    login.set_defaults(run=_login)
 
     emulator = commands.add_parser(
         "emulator", help="serve a local emulator of the service (for tests and demos)"
