@@ -3,7 +3,6 @@ originals and conversions through the service's HTTP API."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,20 +36,7 @@ def counted(emulator: EmulatorProcess) -> Iterator[Counter[str]]:
     counts: Counter[str] = Counter()
     emulator.reset_request_counts()
     yield counts
-    counts.update(settled_counts(emulator))
-
-
-def settled_counts(emulator: EmulatorProcess, pause: float = 0.02) -> dict[str, int]:
-    """The emulator counts a request once its response is sent, so the block's last request
-    can be counted a moment after the client got its answer: read until two reads agree."""
-    previous = emulator.request_counts()
-    for _ in range(100):
-        time.sleep(pause)
-        current = emulator.request_counts()
-        if current == previous:
-            break
-        previous = current
-    return previous
+    counts.update(emulator.request_counts())
 
 
 @contextmanager

@@ -125,17 +125,31 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         faults: Faults = self.state.faults
-        is_api = scope["path"].startswith("/api/")
-        try:
-            if is_api and faults.latency_ms > 0:
-                await asyncio.sleep(faults.latency_ms / 1000)
-            if is_api and faults.fail_rate > 0 and self.state.random.random() < faults.fail_rate:
-                await self._fail(scope, receive, send, faults.fail_mode)
-            else:
-                await self.app(scope, receive, send)
-        finally:
-            if is_api:  # the service's requests, not the test hooks'
+        if not scope["path"].startswith("/api/"):  # the test hooks: neither faulted nor counted
+            await self.app(scope, receive, send)
+            return
+        counted = False
+
+        def count() -> None:
+            nonlocal counted
+            if not counted:
+                counted = True
                 self.state.counter.add(f"{scope['method']} {self._template(scope)}")
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                count()  # before the client can see the answer, so counts are never late
+            await send(message)
+
+        try:
+            if faults.latency_ms > 0:
+                await asyncio.sleep(faults.latency_ms / 1000)
+            if faults.fail_rate > 0 and self.state.random.random() < faults.fail_rate:
+                await self._fail(scope, receive, counting_send, faults.fail_mode)
+            else:
+                await self.app(scope, receive, counting_send)
+        finally:
+            count()
 
     def _template(self, scope: Scope) -> str:
         """The route template of a request, also of one faulted before it was routed."""
