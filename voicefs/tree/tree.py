@@ -9,8 +9,12 @@ originals and conversions together; a whole project's recordings (for find/walk/
 from __future__ import annotations
 
 import errno
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from cachetools import LRUCache
 
 from voicefs.api import VoiceClient
 from voicefs.api.records import Folder, Project, Recording
@@ -54,6 +58,11 @@ class Tree:
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False
+        # (kind, path) -> (the listing they came from, the directory node, its entries)
+        self._memo_lock = threading.Lock()
+        self._children_memo: LRUCache[tuple[str, str], tuple[Any, Node, list[Node]]] = LRUCache(
+            maxsize=4096
+        )
         # The account directory's entries come from voicefs.tree.account, which sets this.
         self.account_children: Callable[[Node], list[Node]] = lambda node: []
 
@@ -115,18 +124,39 @@ class Tree:
     # ----------------------------------------------------------------- contents
 
     def children(self, node: Node) -> list[Node]:
-        """The entries of a directory node, in a stable order."""
-        if node.kind == ROOT:
-            return self._root_children()
-        if node.kind == PROJECT and node.project is not None:
-            return self._project_children(node)
-        if node.kind == FOLDER and node.folder is not None:
-            return self._folder_children(node)
-        if node.kind == SIDECAR and node.folder is not None and node.original is not None:
-            return self._sidecar_children(node)
+        """The entries of a directory node, in a stable order. Worked out once per listing
+        and directory: a walk asks for the same directories again and again."""
         if node.kind == ACCOUNT and node.is_directory:
             return self.account_children(node)
-        raise NotADirectoryError(20, f"Not a directory: {node.path!r}", node.path)
+        source = self._source_listing(node)
+        with self._memo_lock:
+            memo = self._children_memo.get((node.kind, node.path))
+        if memo is not None and memo[0] is source and memo[1] == node:
+            return memo[2]
+        if node.kind == ROOT:
+            result = self._root_children()
+        elif node.kind == PROJECT:
+            result = self._project_children(node)
+        elif node.kind == FOLDER:
+            result = self._folder_children(node)
+        else:
+            result = self._sidecar_children(node)
+        if node.kind != SIDECAR or self.listings_show_conversions:
+            with self._memo_lock:
+                self._children_memo[(node.kind, node.path)] = (source, node, result)
+        return result
+
+    def _source_listing(self, node: Node) -> list[Any]:
+        """The cached listing a directory's entries are made from (loaded if need be)."""
+        if node.kind == ROOT:
+            return self.projects()
+        if node.kind == PROJECT and node.project is not None:
+            return self.folders(node.project)
+        if node.kind in (FOLDER, SIDECAR) and node.folder is not None:
+            if node.kind == SIDECAR and node.original is None:
+                raise not_found(node.path)
+            return self.recordings(node.folder)
+        raise NotADirectoryError(errno.ENOTDIR, f"Not a directory: {node.path!r}", node.path)
 
     def _root_children(self) -> list[Node]:
         projects = self.projects()

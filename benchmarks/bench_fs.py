@@ -1,0 +1,187 @@
+"""Benchmarks the fsspec filesystem against the emulator on loopback.
+
+Reports, in one run on one emulator:
+- the requests of a cold `find` of a seeded account, against the goal
+  1 + P + sum(ceil(R_p / 200)) (plus the voice catalogue that order.txt lists), and of a warm
+  `find` within the cache's lifetime (goal: 0);
+- `cat` of a 64 MiB recording as a ratio to a bare `requests.get(url).content` of the same
+  URL, which gives the same bytes (target >= 0.85), and to a bare streamed loop that only
+  counts them;
+- reading a recording in 64 KiB pieces, as a player does, through `open()` with block sizes
+  of 1, 4 and 16 MiB: throughput and requests, and what a 64 KiB read from the middle
+  costs — the measurement behind the default block size.
+
+Usage: python benchmarks/bench_fs.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_client import MiB, bare_download, timed, write_wav  # noqa: E402
+from tests.emulator.helpers import Api, tone  # noqa: E402
+from tests.emulator_process import Account, EmulatorProcess, running_emulator  # noqa: E402
+from voicefs.filesystem import VoiceFileSystem  # noqa: E402
+
+DOWNLOAD = "GET /api/{file_url:path}"
+
+
+def new_fs(account: Account, **options: object) -> VoiceFileSystem:
+    return VoiceFileSystem(
+        url=account.url,
+        api_key=account.api_key,
+        rate_limit=False,
+        skip_instance_cache=True,
+        **options,
+    )
+
+
+def seed(account: Account, layout: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Originals per project, uploaded through the HTTP API (0.1 s tones)."""
+    api = Api.of(account)
+    sound = tone("wav", seconds=0.1)
+    per_project = {}
+    for project_name, folders in layout.items():
+        project = api.project(project_name)
+        for folder_name, count in folders.items():
+            folder = api.folder(project["id"], folder_name)
+            uploads = [api.upload(folder["id"], sound, f"t{n}.wav").json() for n in range(count)]
+            if uploads:
+                api.convert(uploads[0]["id"])
+        per_project[project_name] = len(api.recordings_of_project(project["id"]))
+    return per_project
+
+
+def find_requests(emulator: EmulatorProcess, account: Account, quick: bool) -> dict[str, object]:
+    layout = {
+        "Audiobook": {f"Chapter {n}": 60 for n in range(1, 5 if quick else 9)},
+        "Podcast": {"Episodes": 120 if quick else 450, "Ads": 10},
+        "Empty": {},
+    }
+    per_project = seed(account, layout)
+    fs = new_fs(account)
+    emulator.reset_request_counts()
+    started = time.perf_counter()
+    found = fs.find("", withdirs=True)
+    cold_seconds = time.perf_counter() - started
+    cold = emulator.request_counts()
+    emulator.reset_request_counts()
+    started = time.perf_counter()
+    assert fs.find("", withdirs=True) == found
+    warm_seconds = time.perf_counter() - started
+    warm = emulator.request_counts()
+    goal = 1 + len(per_project) + sum(math.ceil(r / 200) for r in per_project.values())
+    print(
+        f"cold find of {sum(per_project.values())} recordings in {len(per_project)} projects "
+        f"({len(found)} paths): {sum(cold.values())} requests in {cold_seconds:.2f} s "
+        f"(goal 1 + P + sum ceil(R/200) = {goal}, + {cold.get('GET /api/v2/voices', 0)} for "
+        f"the voice catalogue)"
+    )
+    print(f"warm find: {sum(warm.values())} requests in {warm_seconds:.3f} s (goal 0)")
+    return {
+        "recordings": sum(per_project.values()),
+        "cold_requests": cold,
+        "goal": goal,
+        "warm_requests": sum(warm.values()),
+    }
+
+
+def bare_content(account: Account, url: str) -> bytes:
+    """What `cat` gives, done with bare requests: the whole body as bytes."""
+    response = requests.get(account.url + url, headers={"api-key": account.api_key}, timeout=60)
+    response.raise_for_status()
+    return response.content
+
+
+def cat_ratio(account: Account, tmp: Path, rounds: int) -> dict[str, float]:
+    fs = new_fs(account)
+    fs.makedirs("Bench/Files", exist_ok=True)
+    fs.put_file(str(write_wav(tmp / "big.wav", 64 * MiB)), "Bench/Files/big.wav")
+    node = fs.tree.resolve("Bench/Files/big.wav")
+    assert node.recording is not None and node.recording.url is not None
+    url, size = node.recording.url, fs.info("Bench/Files/big.wav")["size"]
+    assert fs.cat("Bench/Files/big.wav") == bare_content(account, url)
+    times: dict[str, list[float]] = {"voicefs": [], "content": [], "stream": []}
+    for _ in range(rounds):  # alternated, best of each: the least noisy on 2 shared cores
+        times["content"].append(timed(lambda: bare_content(account, url)))
+        times["voicefs"].append(timed(lambda: fs.cat("Bench/Files/big.wav")))
+        times["stream"].append(timed(lambda: bare_download(account, url)))
+    best = {name: size / MiB / min(values) for name, values in times.items()}
+    ratio = best["voicefs"] / best["content"]
+    print(
+        f"cat 64 MiB: voicefs {best['voicefs']:6.1f} MiB/s; bare requests.get().content "
+        f"{best['content']:6.1f} MiB/s, ratio {ratio:.2f} (target >= 0.85); bare streamed "
+        f"count of the bytes {best['stream']:6.1f} MiB/s, ratio "
+        f"{best['voicefs'] / best['stream']:.2f}"
+    )
+    return {"ratio": ratio, **{f"{name}_mib_s": rate for name, rate in best.items()}}
+
+
+def block_sizes(emulator: EmulatorProcess, account: Account) -> dict[str, object]:
+    results: dict[str, object] = {}
+    for block in (1 * MiB, 4 * MiB, 16 * MiB):
+        fs = new_fs(account, block_size=block)
+        path = "Bench/Files/big.wav"
+        size = fs.info(path)["size"]
+        emulator.reset_request_counts()
+        started = time.perf_counter()
+        with fs.open(path, "rb") as handle:
+            while handle.read(64 * 1024):
+                pass
+        seconds = time.perf_counter() - started
+        sequential_requests = emulator.request_counts().get(DOWNLOAD, 0)
+        emulator.reset_request_counts()
+        moved = 0
+
+        def count_bytes(response: requests.Response, *args: object, **kwargs: object) -> None:
+            nonlocal moved
+            moved += int(response.headers.get("Content-Length", 0))
+
+        fs.client._transport.session.hooks["response"].append(count_bytes)  # type: ignore[attr-defined]
+        with fs.open(path, "rb") as handle:
+            handle.seek(size // 2)
+            handle.read(64 * 1024)
+        print(
+            f"block {block // MiB:2d} MiB: sequential 64 KiB reads {size / MiB / seconds:6.1f} "
+            f"MiB/s in {sequential_requests} requests; one 64 KiB read mid-file fetched "
+            f"{moved / MiB:.1f} MiB"
+        )
+        results[f"{block // MiB} MiB"] = {
+            "mib_s": size / MiB / seconds,
+            "requests": sequential_requests,
+            "mid_file_read_mib": moved / MiB,
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smaller account, fewer rounds")
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="voicefs-bench-") as tmp:
+        for emulator in running_emulator("--conversion-seconds", "0.1"):
+            results["find"] = find_requests(emulator, emulator.new_account(), args.quick)
+            account = emulator.new_account()
+            results["cat"] = cat_ratio(account, Path(tmp), rounds=3 if args.quick else 7)
+            results["block_sizes"] = block_sizes(emulator, account)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
