@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.emulator_process import Account, EmulatorProcess, running_emulator
+
+ENV_VARS = (
+    "VOICEFS_URL",
+    "VOICEFS_API_KEY",
+    "VOICEFS_EMAIL",
+    "VOICEFS_PASSWORD",
+    "VOICEFS_PROFILE",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test gets its own config directory and no voicefs variables: never the real home."""
+    config_home = tmp_path_factory.mktemp("config-home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return config_home
 
 
 @pytest.fixture(scope="session")

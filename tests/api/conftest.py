@@ -12,25 +12,6 @@ import soundfile
 from tests.emulator_process import Account
 from voicefs.api import Folder, Project, VoiceClient
 
-ENV_VARS = (
-    "VOICEFS_URL",
-    "VOICEFS_API_KEY",
-    "VOICEFS_EMAIL",
-    "VOICEFS_PASSWORD",
-    "VOICEFS_PROFILE",
-)
-
-
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own config directory and no voicefs variables: never the real home."""
-    config_home = tmp_path / "config-home"
-    config_home.mkdir()
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    return config_home
-
 
 def make_client(account: Account, **options: object) -> VoiceClient:
     """A key-authenticated client with short backoffs, so fault tests take seconds."""

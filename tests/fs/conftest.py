@@ -4,7 +4,6 @@ emulator, the account's HTTP API for setting things up and checking them, and a 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,22 +11,6 @@ from tests.emulator.helpers import Api
 from tests.emulator_process import Account, EmulatorProcess, running_emulator
 from tests.fs.helpers import FOLDER, make_fs
 from voicefs.filesystem import VoiceFileSystem
-
-ENV_VARS = (
-    "VOICEFS_URL",
-    "VOICEFS_API_KEY",
-    "VOICEFS_EMAIL",
-    "VOICEFS_PASSWORD",
-    "VOICEFS_PROFILE",
-)
-
-
-@pytest.fixture(autouse=True)
-def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the real home's profile or the caller's VOICEFS_* variables."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
