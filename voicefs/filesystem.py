@@ -10,10 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import posixpath
-import shlex
 import tempfile
-import time
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,8 @@ from fsspec.utils import stringify_path
 from voicefs.api import VoiceClient
 from voicefs.api.records import Recording
 from voicefs.files import DEFAULT_BLOCK_SIZE, AudioFile, StagedWrite, VirtualFile
-from voicefs.tree import formats, names
+from voicefs.scripting import ScriptMethods
+from voicefs.tree import names
 from voicefs.tree.audio_header import HEADER_BYTES, check_audio
 from voicefs.tree.cache import (
     DEFAULT_MAX_ENTRIES,
@@ -34,7 +32,7 @@ from voicefs.tree.cache import (
     ListingCache,
 )
 from voicefs.tree.controls import VirtualFiles
-from voicefs.tree.errors import errors_at
+from voicefs.tree.errors import errors_at, path_error
 from voicefs.tree.nodes import (
     ACCOUNT,
     COMPANION,
@@ -47,7 +45,6 @@ from voicefs.tree.nodes import (
     SIDECAR,
     Node,
 )
-from voicefs.tree.roles import control_error
 from voicefs.tree.tree import ACCOUNT_DIRECTORY, Tree
 
 _CLIENT_OPTIONS = (
@@ -63,18 +60,6 @@ _CLIENT_OPTIONS = (
 )
 
 
-def _error(code: int, message: str, path: str) -> OSError:
-    exception = {
-        errno.ENOENT: FileNotFoundError,
-        errno.EEXIST: FileExistsError,
-        errno.EPERM: PermissionError,
-        errno.EACCES: PermissionError,
-        errno.EISDIR: IsADirectoryError,
-        errno.ENOTDIR: NotADirectoryError,
-    }.get(code, OSError)
-    return exception(code, f"{path}: {message}")
-
-
 _WRITABLE = {
     ROOT: "at the top, make a directory to create a project",
     PROJECT: "in a project, make a directory to create a folder",
@@ -88,7 +73,7 @@ _WRITABLE = {
 _WRITABLE.update(dict.fromkeys((ORIGINAL, CONVERSION, CONTROL, COMPANION), "not a directory"))
 
 
-class VoiceFileSystem(AbstractFileSystem):
+class VoiceFileSystem(ScriptMethods, AbstractFileSystem):
     """The account as a filesystem: projects, folders, recordings and their conversions.
 
     Credentials and URL as CONTRACT §1 says (`api_key`, `email`/`password`, `profile`,
@@ -280,7 +265,7 @@ class VoiceFileSystem(AbstractFileSystem):
         if "r" in mode:
             node = self._node(path)
             if node.is_directory:
-                raise _error(errno.EISDIR, "Is a directory", path)
+                raise path_error(errno.EISDIR, "Is a directory", path)
             url = self._audio_url(node)
             if url is not None:
                 return AudioFile(
@@ -297,7 +282,7 @@ class VoiceFileSystem(AbstractFileSystem):
                 return local.open("rb")
             return VirtualFile(path, self._content(node))
         if "a" in mode or "+" in mode:
-            raise _error(errno.EPERM, "Files here can only be read or written whole", path)
+            raise path_error(errno.EPERM, "Files here can only be read or written whole", path)
         return StagedWrite(self, path, self._write_action(path), block_size=block_size)
 
     def cat_file(
@@ -306,7 +291,7 @@ class VoiceFileSystem(AbstractFileSystem):
         """One streaming GET for a whole file, one Range request for a part of it."""
         node = self._node(path)
         if node.is_directory:
-            raise _error(errno.EISDIR, "Is a directory", node.path)
+            raise path_error(errno.EISDIR, "Is a directory", node.path)
         url = self._audio_url(node)
         if url is None:
             return self._content(node)[start:end]
@@ -352,7 +337,7 @@ class VoiceFileSystem(AbstractFileSystem):
         """Copies a file into a place where writing it means something (e.g. another folder)."""
         node = self._node(path1)
         if node.is_directory:
-            raise _error(errno.EISDIR, "Is a directory", node.path)
+            raise path_error(errno.EISDIR, "Is a directory", node.path)
         action = self._write_action(self._strip_protocol(path2))
         with tempfile.TemporaryDirectory(prefix="voicefs-copy-") as tmp:
             staged = Path(tmp) / "copy"
@@ -375,13 +360,13 @@ class VoiceFileSystem(AbstractFileSystem):
     def created(self, path: str) -> datetime:
         created = self._node(path).created
         if created is None:
-            raise _error(errno.ENOENT, "No creation time", path)
+            raise path_error(errno.ENOENT, "No creation time", path)
         return created
 
     def modified(self, path: str) -> datetime:
         modified = self._node(path).modified
         if modified is None:
-            raise _error(errno.ENOENT, "No modification time", path)
+            raise path_error(errno.ENOENT, "No modification time", path)
         return modified
 
     # ----------------------------------------------------------------- writing
@@ -395,7 +380,7 @@ class VoiceFileSystem(AbstractFileSystem):
         except FileNotFoundError:
             existing = None
         if existing is not None and existing.is_audio:
-            raise _error(
+            raise path_error(
                 errno.EPERM,
                 "A recording's audio cannot be replaced (the service keeps it as uploaded); "
                 "delete it first",
@@ -407,7 +392,7 @@ class VoiceFileSystem(AbstractFileSystem):
         with self.errors_at(path):
             action = self.virtual.writer(parent, name)
         if action is None:
-            raise _error(
+            raise path_error(
                 errno.EPERM, f"Nothing can be written here: {_WRITABLE[parent.kind]}", path
             )
         return action
@@ -437,9 +422,9 @@ class VoiceFileSystem(AbstractFileSystem):
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         path = self._strip_protocol(path)
         if self.exists(path):
-            raise _error(errno.EEXIST, "File exists", path)
+            raise path_error(errno.EEXIST, "File exists", path)
         parent_path, name = posixpath.dirname(path), posixpath.basename(path)
-        refused = _error(
+        refused = path_error(
             errno.EPERM,
             "Directories can only be made at the top (a project) or in a project (a folder)",
             path,
@@ -464,7 +449,7 @@ class VoiceFileSystem(AbstractFileSystem):
         path = self._strip_protocol(path)
         if self.exists(path):
             if not exist_ok or not self._node(path).is_directory:
-                raise _error(errno.EEXIST, "File exists", path)
+                raise path_error(errno.EEXIST, "File exists", path)
             return
         self.mkdir(path, create_parents=True)
 
@@ -474,14 +459,14 @@ class VoiceFileSystem(AbstractFileSystem):
 
     def _remove_directory(self, node: Node, recursive: bool) -> None:
         if node.kind not in (PROJECT, FOLDER):
-            raise _error(
+            raise path_error(
                 errno.EPERM,
                 "Only projects and folders can be removed; a sidecar goes with its original",
                 node.path,
             )
         with self.errors_at(node.path):
             if not recursive and self._has_content(node):
-                raise _error(errno.ENOTEMPTY, "Directory not empty", node.path)
+                raise path_error(errno.ENOTEMPTY, "Directory not empty", node.path)
             if node.kind == PROJECT and node.project is not None:
                 self.client.delete_project(node.project.id)
                 self.tree.forget_projects()
@@ -498,7 +483,7 @@ class VoiceFileSystem(AbstractFileSystem):
     def rm_file(self, path: str) -> None:
         node = self._node(path)
         if node.is_directory:
-            raise _error(errno.EISDIR, "Is a directory", node.path)
+            raise path_error(errno.EISDIR, "Is a directory", node.path)
         if not node.is_audio or node.recording is None:
             with self.errors_at(node.path):
                 self.virtual.delete(node)
@@ -516,10 +501,10 @@ class VoiceFileSystem(AbstractFileSystem):
             node = self._node(one)
             if node.kind in (PROJECT, FOLDER):
                 if not recursive:
-                    raise _error(errno.EISDIR, "Is a directory (use recursive=True)", node.path)
+                    raise path_error(errno.EISDIR, "Is a directory (use recursive=True)", node.path)
                 self._remove_directory(node, recursive=True)
             elif node.kind in (ROOT, SIDECAR):
-                raise _error(errno.EPERM, "This directory cannot be removed", node.path)
+                raise path_error(errno.EPERM, "This directory cannot be removed", node.path)
             else:
                 self.rm_file(node.path)
 
@@ -538,7 +523,7 @@ class VoiceFileSystem(AbstractFileSystem):
         source = self._node(path1)
         target = self._strip_protocol(path2)
         if self.exists(target):
-            raise _error(errno.EEXIST, "File exists", target)
+            raise path_error(errno.EEXIST, "File exists", target)
         same_directory = posixpath.dirname(target) == source.parent_path
         new_name = names.unescape(posixpath.basename(target))
         with self.errors_at(source.path):
@@ -554,7 +539,7 @@ class VoiceFileSystem(AbstractFileSystem):
             if source.is_audio and source.recording is not None:
                 self._move_recording(source, source.recording, target, same_directory)
                 return
-        raise _error(errno.EPERM, "This cannot be renamed or moved", source.path)
+        raise path_error(errno.EPERM, "This cannot be renamed or moved", source.path)
 
     def _move_recording(self, source: Node, recording: Recording, target: str, same: bool) -> None:
         if not same:
@@ -565,12 +550,12 @@ class VoiceFileSystem(AbstractFileSystem):
                 and self.tree.conversions(source.folder, recording)
             )
             if keeps_companions or has_conversions or source.kind == CONVERSION:
-                raise _error(
+                raise path_error(
                     errno.EPERM,
                     "A recording with conversions, a note or a star cannot leave its folder",
                     source.path,
                 )
-            raise _error(
+            raise path_error(
                 errno.EXDEV,
                 "Recordings cannot move between folders: copy it, then delete the original",
                 source.path,
@@ -578,7 +563,7 @@ class VoiceFileSystem(AbstractFileSystem):
         stem, extension = posixpath.splitext(posixpath.basename(target))
         audio_extension = names.extension_of(recording.file_name, recording.url)
         if extension.lower() != audio_extension or not stem:
-            raise _error(
+            raise path_error(
                 errno.EPERM,
                 f"A recording keeps its extension: rename it to <label>{audio_extension}",
                 target,
@@ -590,130 +575,6 @@ class VoiceFileSystem(AbstractFileSystem):
         )
 
     rename = mv
-
-    # ------------------------------------------------- script methods (CONTRACT §5)
-
-    def order(
-        self,
-        path: str,
-        voices: str | Sequence[str],
-        *,
-        accent: str | None = None,
-        style: str | None = None,
-        semitones: float | None = None,
-        label: str | None = None,
-        calibration: str | None = None,
-    ) -> list[str]:
-        """Orders conversions of the original at path (or of its `.conversions` directory)
-        into each voice given (names or ids), with the same options, as one write of its
-        order.txt would; returns the paths of the new conversions (`….processing`)."""
-        sidecar = self._sidecar_of(path)
-        voice_list = [voices] if isinstance(voices, str) else list(voices)
-        lines = [
-            formats.order_line(voice, accent=accent, style=style, semitones=semitones, label=label)
-            for voice in voice_list
-        ]
-        if calibration is not None:
-            lines.append(f"calibration={shlex.quote(calibration)}")
-        order_path = posixpath.join(sidecar.path, "order.txt")
-        try:
-            plan = self.virtual.parse_order(sidecar, "\n".join(lines))
-        except formats.ControlTextError as exc:
-            raise control_error(order_path, exc) from exc
-        orders = self.virtual.order(sidecar, plan)
-        ordered = {o.conversion_id for o in orders}
-        return [
-            child.path
-            for child in self.tree.children(self._node(sidecar.path))
-            if child.is_audio and child.recording is not None and child.recording.id in ordered
-        ]
-
-    def star(self, path: str, starred: bool = True) -> None:
-        """Stars (or unstars) the recording at path, as creating (deleting) `path.star` does."""
-        self.virtual.star(self._recording_node(path), starred)
-
-    def set_note(self, path: str, text: str | None) -> None:
-        """Writes the note of the recording at path (None or "" deletes it)."""
-        node = self._recording_node(path)
-        try:
-            checked = formats.check_note(text) if text else None
-        except formats.ControlTextError as exc:
-            raise control_error(node.path + names.NOTE_SUFFIX, exc) from exc
-        self.virtual.set_note(node, checked)
-
-    def tts(self, folder: str, name: str, text: str, language: str | None = None) -> str:
-        """Creates a text-to-speech original `name` in a folder, as writing
-        `<name>.tts.txt` does; returns its path (`<name>.wav.processing` until done)."""
-        node = self._node(folder)
-        label = posixpath.splitext(name)[0] if name.lower().endswith(".wav") else name
-        source = f"{folder}/{label}{names.TTS_SUFFIX}"
-        if node.kind != FOLDER:
-            raise _error(errno.EPERM, "Text-to-speech originals are made in a folder", source)
-        try:
-            request = formats.parse_tts(f"lang: {language}\n{text}" if language else text)
-        except formats.ControlTextError as exc:
-            raise control_error(source, exc) from exc
-        recording = self.virtual.tts(node, names.unescape(label), request.text, request.language)
-        return self._path_of(node, recording.id)
-
-    def wait(self, path: str, timeout: float = 600.0, interval: float = 2.0) -> str:
-        """Waits until the recording at path (its audio name, or `….processing`) is done and
-        returns its path; raises OSError(EIO) with the service's reason when it failed, and
-        TimeoutError when `timeout` seconds pass first."""
-        node = self._recording_node(path)
-        assert node.recording is not None
-        deadline = time.monotonic() + timeout
-        recording = node.recording
-        while recording.state == "processing":
-            if time.monotonic() > deadline:
-                raise TimeoutError(errno.ETIMEDOUT, f"{node.path}: still processing", node.path)
-            time.sleep(interval)
-            with self.errors_at(node.path):
-                recording = self.client.get_recording(recording.id)
-        parent = self._node(node.parent_path)
-        self.tree.forget_recordings(parent.folder.id if parent.folder else "")
-        done_path = self._path_of(parent, recording.id)
-        if recording.state == "error":
-            reason = recording.error or "the service gave no reason"
-            raise OSError(errno.EIO, f"{done_path}: conversion failed: {reason}", done_path)
-        return done_path
-
-    def _recording_node(self, path: str) -> Node:
-        """The recording at path, also by its audio name while it is processing or failed."""
-        path = self._strip_protocol(path)
-        audio = path.removesuffix(names.PROCESSING_SUFFIX).removesuffix(names.ERROR_SUFFIX)
-        candidates = dict.fromkeys(
-            (path, audio, audio + names.PROCESSING_SUFFIX, audio + names.ERROR_SUFFIX)
-        )
-        for candidate in candidates:
-            try:
-                node = self._node(candidate)
-            except FileNotFoundError:
-                continue
-            if node.is_audio:
-                return node
-        raise _error(errno.ENOENT, "No recording here", path)
-
-    def _sidecar_of(self, path: str) -> Node:
-        node = self._node(path)
-        if node.kind == SIDECAR:
-            return node
-        if node.kind == ORIGINAL:
-            return self._node(
-                node.path.removesuffix(names.PROCESSING_SUFFIX).removesuffix(names.ERROR_SUFFIX)
-                + names.SIDECAR_SUFFIX
-            )
-        raise _error(errno.EPERM, "Conversions are ordered for an original recording", node.path)
-
-    def _path_of(self, directory: Node, recording_id: str) -> str:
-        for child in self.tree.children(directory):
-            if (
-                child.is_audio
-                and child.recording is not None
-                and child.recording.id == recording_id
-            ):
-                return child.path
-        raise _error(errno.ENOENT, "The recording is gone", directory.path)
 
     def invalidate_cache(self, path: str | None = None) -> None:
         """Forgets the listings of path and of its parent (everything for None or the root),

@@ -26,3 +26,16 @@ def errors_at(path: str) -> Iterator[None]:
             operation=exc.operation,
         )
         raise raised from exc
+
+
+def path_error(code: int, message: str, path: str) -> OSError:
+    """An error of ours (not the service's) about path, as the OSError subclass of its errno."""
+    exception = {
+        errno.ENOENT: FileNotFoundError,
+        errno.EEXIST: FileExistsError,
+        errno.EPERM: PermissionError,
+        errno.EACCES: PermissionError,
+        errno.EISDIR: IsADirectoryError,
+        errno.ENOTDIR: NotADirectoryError,
+    }.get(code, OSError)
+    return exception(code, f"{path}: {message}")

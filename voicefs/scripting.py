@@ -1,0 +1,159 @@
+"""The filesystem's methods for scripts (CONTRACT §5): order, star, set_note, tts, wait.
+
+Each goes through the same code as the file it stands for (`order.txt`, `X.star`,
+`X.note.txt`, `<name>.tts.txt`), so a script and a shell user get the same checks and errors.
+"""
+
+from __future__ import annotations
+
+import errno
+import posixpath
+import shlex
+import time
+from collections.abc import Sequence
+
+from voicefs.api import VoiceClient
+from voicefs.tree import formats, names
+from voicefs.tree.controls import VirtualFiles
+from voicefs.tree.errors import errors_at, path_error
+from voicefs.tree.nodes import FOLDER, ORIGINAL, SIDECAR, Node
+from voicefs.tree.roles import control_error
+from voicefs.tree.tree import Tree
+
+
+class ScriptMethods:
+    """Mixed into VoiceFileSystem, which provides these attributes and `_node`."""
+
+    client: VoiceClient
+    tree: Tree
+    virtual: VirtualFiles
+
+    def _node(self, path: str) -> Node:
+        raise NotImplementedError
+
+    def _strip_protocol(self, path: str) -> str:
+        raise NotImplementedError
+
+    def order(
+        self,
+        path: str,
+        voices: str | Sequence[str],
+        *,
+        accent: str | None = None,
+        style: str | None = None,
+        semitones: float | None = None,
+        label: str | None = None,
+        calibration: str | None = None,
+    ) -> list[str]:
+        """Orders conversions of the original at path (or of its `.conversions` directory)
+        into each voice given (names or ids), with the same options, as one write of its
+        order.txt would; returns the paths of the new conversions (`….processing`)."""
+        sidecar = self._sidecar_of(path)
+        voice_list = [voices] if isinstance(voices, str) else list(voices)
+        lines = [
+            formats.order_line(voice, accent=accent, style=style, semitones=semitones, label=label)
+            for voice in voice_list
+        ]
+        if calibration is not None:
+            lines.append(f"calibration={shlex.quote(calibration)}")
+        order_path = posixpath.join(sidecar.path, "order.txt")
+        try:
+            plan = self.virtual.parse_order(sidecar, "\n".join(lines))
+        except formats.ControlTextError as exc:
+            raise control_error(order_path, exc) from exc
+        orders = self.virtual.order(sidecar, plan)
+        ordered = {o.conversion_id for o in orders}
+        return [
+            child.path
+            for child in self.tree.children(self._node(sidecar.path))
+            if child.is_audio and child.recording is not None and child.recording.id in ordered
+        ]
+
+    def star(self, path: str, starred: bool = True) -> None:
+        """Stars (or unstars) the recording at path, as creating (deleting) `path.star` does."""
+        self.virtual.star(self._recording_node(path), starred)
+
+    def set_note(self, path: str, text: str | None) -> None:
+        """Writes the note of the recording at path (None or "" deletes it)."""
+        node = self._recording_node(path)
+        try:
+            checked = formats.check_note(text) if text else None
+        except formats.ControlTextError as exc:
+            raise control_error(node.path + names.NOTE_SUFFIX, exc) from exc
+        self.virtual.set_note(node, checked)
+
+    def tts(self, folder: str, name: str, text: str, language: str | None = None) -> str:
+        """Creates a text-to-speech original `name` in a folder, as writing
+        `<name>.tts.txt` does; returns its path (`<name>.wav.processing` until done)."""
+        node = self._node(folder)
+        label = posixpath.splitext(name)[0] if name.lower().endswith(".wav") else name
+        source = f"{folder}/{label}{names.TTS_SUFFIX}"
+        if node.kind != FOLDER:
+            raise path_error(errno.EPERM, "Text-to-speech originals are made in a folder", source)
+        try:
+            request = formats.parse_tts(f"lang: {language}\n{text}" if language else text)
+        except formats.ControlTextError as exc:
+            raise control_error(source, exc) from exc
+        recording = self.virtual.tts(node, names.unescape(label), request.text, request.language)
+        return self._path_of(node, recording.id)
+
+    def wait(self, path: str, timeout: float = 600.0, interval: float = 2.0) -> str:
+        """Waits until the recording at path (its audio name, or `….processing`) is done and
+        returns its path; raises OSError(EIO) with the service's reason when it failed, and
+        TimeoutError when `timeout` seconds pass first."""
+        node = self._recording_node(path)
+        assert node.recording is not None
+        deadline = time.monotonic() + timeout
+        recording = node.recording
+        while recording.state == "processing":
+            if time.monotonic() > deadline:
+                raise TimeoutError(errno.ETIMEDOUT, f"{node.path}: still processing", node.path)
+            time.sleep(interval)
+            with errors_at(node.path):
+                recording = self.client.get_recording(recording.id)
+        parent = self._node(node.parent_path)
+        self.tree.forget_recordings(parent.folder.id if parent.folder else "")
+        done_path = self._path_of(parent, recording.id)
+        if recording.state == "error":
+            reason = recording.error or "the service gave no reason"
+            raise OSError(errno.EIO, f"{done_path}: conversion failed: {reason}", done_path)
+        return done_path
+
+    def _recording_node(self, path: str) -> Node:
+        """The recording at path, also by its audio name while it is processing or failed."""
+        path = self._strip_protocol(path)
+        audio = path.removesuffix(names.PROCESSING_SUFFIX).removesuffix(names.ERROR_SUFFIX)
+        candidates = dict.fromkeys(
+            (path, audio, audio + names.PROCESSING_SUFFIX, audio + names.ERROR_SUFFIX)
+        )
+        for candidate in candidates:
+            try:
+                node = self._node(candidate)
+            except FileNotFoundError:
+                continue
+            if node.is_audio:
+                return node
+        raise path_error(errno.ENOENT, "No recording here", path)
+
+    def _sidecar_of(self, path: str) -> Node:
+        node = self._node(path)
+        if node.kind == SIDECAR:
+            return node
+        if node.kind == ORIGINAL:
+            return self._node(
+                node.path.removesuffix(names.PROCESSING_SUFFIX).removesuffix(names.ERROR_SUFFIX)
+                + names.SIDECAR_SUFFIX
+            )
+        raise path_error(
+            errno.EPERM, "Conversions are ordered for an original recording", node.path
+        )
+
+    def _path_of(self, directory: Node, recording_id: str) -> str:
+        for child in self.tree.children(directory):
+            if (
+                child.is_audio
+                and child.recording is not None
+                and child.recording.id == recording_id
+            ):
+                return child.path
+        raise path_error(errno.ENOENT, "The recording is gone", directory.path)
