@@ -8,13 +8,14 @@ to a method, not a second implementation.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import posixpath
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from voicefs.api.records import Calibration, Order, Recording, Voice
+from voicefs.api.records import Calibration, ConversionRequest, Order, Recording, Voice
 from voicefs.tree import formats, names
 from voicefs.tree.account import CALIBRATIONS, AccountFiles
 from voicefs.tree.errors import errors_at
@@ -108,7 +109,7 @@ class VirtualFiles:
 
     def star(self, node: Node, starred: bool = True) -> Recording:
         recording = self._recording_of(node)
-        with self._errors(node.path):
+        with errors_at(node.path):
             updated = self.client.update_recording(recording.id, starred=starred)
         self._forget(node)
         return updated
@@ -116,7 +117,7 @@ class VirtualFiles:
     def set_note(self, node: Node, text: str | None) -> None:
         """Creates, replaces or (None or "") deletes the note of a recording."""
         recording = self._recording_of(node)
-        with self._errors(node.path):
+        with errors_at(node.path):
             if text:
                 if len(text) > formats.NOTE_MAX:
                     formats.check_note(text)  # raises with the limit and the length
@@ -134,7 +135,7 @@ class VirtualFiles:
         assert original is not None and sidecar.folder is not None
         orders: list[Order] = []
         # an order is a write of order.txt (fs.order too): its errors name that file
-        with self._errors(posixpath.join(sidecar.path, ORDER)):
+        with errors_at(posixpath.join(sidecar.path, ORDER)):
             if plan.conversions:
                 known = [r.id for r in self.tree.conversions(sidecar.folder, original)]
                 calibration = plan.calibration
@@ -149,7 +150,7 @@ class VirtualFiles:
         self.tree.forget_recordings(sidecar.folder.id, original.id)
         return orders
 
-    def _with_styles(self, original: Recording, plan: formats.OrderPlan) -> list[Any]:
+    def _with_styles(self, original: Recording, plan: formats.OrderPlan) -> list[ConversionRequest]:
         """A text-to-speech original needs a narration style: the voice's default if none."""
         if not original.tts:
             return list(plan.conversions)
@@ -158,10 +159,9 @@ class VirtualFiles:
         for request in plan.conversions:
             voice = voices.get(request.voice_id)
             if request.narration_style_id is None and voice and voice.narration_styles:
-                default = next(
-                    (s for s in voice.narration_styles if s.is_default), voice.narration_styles[0]
-                )
-                request = type(request)(**{**request.__dict__, "narration_style_id": default.id})
+                styles = voice.narration_styles
+                default = next((s for s in styles if s.is_default), styles[0])
+                request = dataclasses.replace(request, narration_style_id=default.id)
             requests.append(request)
         return requests
 
@@ -178,7 +178,7 @@ class VirtualFiles:
 
     def tts(self, folder: Node, label: str, text: str, language: str | None) -> Recording:
         assert folder.folder is not None
-        with self._errors(folder.path):
+        with errors_at(folder.path):
             recording = self.client.create_tts(folder.folder.id, text, language, label or None)
         self.tree.forget_recordings(folder.folder.id)
         return recording
@@ -255,9 +255,6 @@ class VirtualFiles:
     def _forget(self, node: Node) -> None:
         if node.folder is not None:
             self.tree.forget_recordings(node.folder.id, node.original.id if node.original else None)
-
-    def _errors(self, path: str) -> Any:
-        return errors_at(path)
 
     def local_file(self, node: Node) -> Path | None:
         """A local file that holds the node's content (exports), or None."""
