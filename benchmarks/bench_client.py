@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import requests
@@ -62,19 +63,9 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def bare_download(account: Account, url: str) -> int:
-    total = 0
-    with requests.get(
-        account.url + url, headers={"api-key": account.api_key}, stream=True, timeout=60
-    ) as response:
-        response.raise_for_status()
-        for chunk in response.iter_content(CHUNK):
-            total += len(chunk)
-    return total
-
-
-def session_download(session: requests.Session, account: Account, url: str) -> int:
-    """The bare loop on a keep-alive session: isolates the client's own overhead."""
+def bare_download(account: Account, url: str, session: Any = requests) -> int:
+    """The bare loop: `requests.get(stream=True)` (or a keep-alive session's `get`, which
+    isolates the client's own overhead), counting the bytes."""
     total = 0
     with session.get(
         account.url + url, headers={"api-key": account.api_key}, stream=True, timeout=60
@@ -209,7 +200,7 @@ def measure(account: Account, tmp: Path, rounds: int, big: int) -> dict[str, obj
             results["download_keepalive"] = compare(
                 "download 64 MiB vs a bare keep-alive session",
                 size,
-                lambda: session_download(session, account, url),
+                lambda: bare_download(account, url, session),
                 lambda: client_download(client, url),
                 rounds,
             )

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_client import MiB, bare_download, timed, write_wav  # noqa: E402
-from tests.emulator.helpers import Api, tone  # noqa: E402
+from tests.emulator.helpers import Api  # noqa: E402
 from tests.emulator_process import Account, EmulatorProcess, running_emulator  # noqa: E402
 from voicefs.filesystem import VoiceFileSystem  # noqa: E402
 
@@ -48,29 +48,13 @@ def new_fs(account: Account, **options: object) -> VoiceFileSystem:
     )
 
 
-def seed(account: Account, layout: dict[str, dict[str, int]]) -> dict[str, int]:
-    """Originals per project, uploaded through the HTTP API (0.1 s tones)."""
-    api = Api.of(account)
-    sound = tone("wav", seconds=0.1)
-    per_project = {}
-    for project_name, folders in layout.items():
-        project = api.project(project_name)
-        for folder_name, count in folders.items():
-            folder = api.folder(project["id"], folder_name)
-            uploads = [api.upload(folder["id"], sound, f"t{n}.wav").json() for n in range(count)]
-            if uploads:
-                api.convert(uploads[0]["id"])
-        per_project[project_name] = len(api.recordings_of_project(project["id"]))
-    return per_project
-
-
 def find_requests(emulator: EmulatorProcess, account: Account, quick: bool) -> dict[str, object]:
     layout = {
         "Audiobook": {f"Chapter {n}": 60 for n in range(1, 5 if quick else 9)},
         "Podcast": {"Episodes": 120 if quick else 450, "Ads": 10},
         "Empty": {},
     }
-    per_project = seed(account, layout)
+    per_project = Api.of(account).seed_layout(layout, conversions=len(layout))
     fs = new_fs(account)
     emulator.reset_request_counts()
     started = time.perf_counter()

@@ -98,6 +98,27 @@ class Api:
             if len(items) >= page["pagination"]["count"]:
                 return items
 
+    def seed_layout(
+        self, layout: dict[str, dict[str, int]], conversions: int = 1
+    ) -> dict[str, int]:
+        """Projects of folders of short originals ({project: {folder: originals}}), with the
+        first `conversions` folders' first original converted; returns recordings per
+        project."""
+        sound = tone("wav", seconds=0.1)
+        per_project = {}
+        for project_name, folders in layout.items():
+            project = self.project(project_name)
+            for folder_name, count in folders.items():
+                folder = self.folder(project["id"], folder_name)
+                uploads = [
+                    self.upload(folder["id"], sound, f"take {n}.wav").json() for n in range(count)
+                ]
+                if conversions > 0 and uploads:
+                    self.convert(uploads[0]["id"])
+                    conversions -= 1
+            per_project[project_name] = len(self.recordings_of_project(project["id"]))
+        return per_project
+
     def download(self, recording: dict[str, Any], **kwargs: Any) -> requests.Response:
         return self.get(recording["url"], **kwargs)
 

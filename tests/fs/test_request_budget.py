@@ -16,25 +16,6 @@ from voicefs.filesystem import VoiceFileSystem
 LAYOUT = {"Big": {"A": 150, "B": 60, "C": 0}, "Small": {"Only": 3}, "Empty": {}}
 
 
-def _seed(account: Account, with_conversion: bool) -> dict[str, int]:
-    """Builds LAYOUT through the HTTP API; returns recordings per project."""
-    api = Api.of(account)
-    sound = tone("wav", seconds=0.1)
-    counts = {}
-    for project_name, folders in LAYOUT.items():
-        project = api.project(project_name)
-        for folder_name, originals in folders.items():
-            folder = api.folder(project["id"], folder_name)
-            uploads = [
-                api.upload(folder["id"], sound, f"take {n}.wav").json() for n in range(originals)
-            ]
-            if with_conversion and uploads:
-                api.convert(uploads[0]["id"])
-                with_conversion = False
-        counts[project_name] = len(api.recordings_of_project(project["id"]))
-    return counts
-
-
 def _fresh(account: Account) -> VoiceFileSystem:
     return VoiceFileSystem(
         url=account.url, api_key=account.api_key, rate_limit=False, skip_instance_cache=True
@@ -45,7 +26,7 @@ def _fresh(account: Account) -> VoiceFileSystem:
 def test_cold_find_costs_one_paged_listing_per_project_and_warm_find_nothing(
     emulator: EmulatorProcess, account: Account
 ) -> None:
-    per_project = _seed(account, with_conversion=True)
+    per_project = Api.of(account).seed_layout(LAYOUT)
     fs = _fresh(account)
     emulator.reset_request_counts()
 

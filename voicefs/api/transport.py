@@ -10,6 +10,7 @@ retried for everyone.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import errno
 import logging
@@ -172,7 +173,7 @@ class Transport:
                 payload["session_duration"] = self.session_duration
             operation = f"log in as {creds.email}"
             try:
-                response = self._send_with_retries(
+                response = self.request(
                     "POST", "/api/login", operation=operation, json=payload, authenticate=False
                 )
             except NotFoundError as exc:  # "no such user" is a refused login, not a missing file
@@ -215,43 +216,15 @@ class Transport:
         kind: str = FAST,
         idempotent: bool = True,
         missing_ok_on_retry: bool = False,
+        authenticate: bool = True,
     ) -> requests.Response:
         """One logical request with retries; raises a ServiceError for every failure.
 
         `body` makes a fresh request body per attempt (uploads). `idempotent=False` sends a
         create once: an unknown outcome raises AmbiguousOutcomeError. `missing_ok_on_retry`
         lets a retried DELETE treat 404 as success (the first attempt did it).
+        `authenticate=False` sends no credentials (the login itself).
         """
-        return self._send_with_retries(
-            method,
-            url,
-            operation=operation,
-            params=params,
-            json=json,
-            body=body,
-            headers=headers,
-            stream=stream,
-            kind=kind,
-            idempotent=idempotent,
-            missing_ok_on_retry=missing_ok_on_retry,
-        )
-
-    def _send_with_retries(
-        self,
-        method: str,
-        url: str,
-        *,
-        operation: str,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        body: BodyFactory | None = None,
-        headers: Mapping[str, str] | None = None,
-        stream: bool = False,
-        kind: str = FAST,
-        idempotent: bool = True,
-        missing_ok_on_retry: bool = False,
-        authenticate: bool = True,
-    ) -> requests.Response:
         full_url = self.resolve(url)
         own = self.is_own(full_url)
         failures = 0
@@ -361,20 +334,8 @@ class Transport:
             session = self.session if own else self.anonymous
             timeout = self.slow_timeout if kind != FAST else self.timeout
             started = time.monotonic()
-            if own:
-                with self.limiter.slot(kind):
-                    response = session.request(
-                        method,
-                        url,
-                        params=params,
-                        json=json,
-                        data=data,
-                        headers=all_headers,
-                        stream=stream,
-                        timeout=timeout,
-                        allow_redirects=False,
-                    )
-            else:
+            slot = self.limiter.slot(kind) if own else contextlib.nullcontext()
+            with slot:
                 response = session.request(
                     method,
                     url,
