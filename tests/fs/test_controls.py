@@ -291,6 +291,12 @@ def test_calibrations(fs: VoiceFileSystem, api: Api) -> None:
         return api.ok("GET", f"/api/calibration/{calibration['id']}")["state"] == "calibrated"
 
     wait_until(calibrated)
+    fs.makedirs(FOLDER, exist_ok=True)
+    fs.pipe(TAKE, tone("wav"))
+    fs.pipe(ORDER, b'Alice\ncalibration="My voice"\n')
+    (ordered,) = conversions(api, fs, TAKE)
+    assert ordered["calibration_id"] == calibration["id"]
+
     fs.pipe(".voicefs/calibration.txt", b"My voice\n")
     assert api.ok("GET", f"/api/calibration/{calibration['id']}")["enabled"] is True
     assert fs.cat(".voicefs/calibration.txt") == b"My voice\n"
