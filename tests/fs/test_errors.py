@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator.helpers import tone
+from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess, running_emulator
 from tests.fs.helpers import (
     FOLDER,
@@ -19,6 +19,7 @@ from tests.fs.helpers import (
     UPLOAD,
     carries_detail,
     counted,
+    folder_id,
     make_fs,
     raises_errno,
 )
@@ -139,3 +140,35 @@ def test_failed_requests_during_listings_are_retried_transparently(
     listings = requests["GET /api/projects"] + requests["GET /api/folders"]
     listings += requests["GET /api/recordings"]
     assert listings > rounds * 3, requests  # some failed and were sent again
+
+
+@pytest.mark.parametrize("mode", ["drop", "error"])
+def test_writes_under_faults_happen_exactly_once(
+    emulator: EmulatorProcess, account: Account, api: Api, mode: str
+) -> None:
+    """Nothing lost, nothing doubled: every upload and order written through the filesystem
+    reaches the service once, though many requests fail (before or after they were
+    carried out)."""
+    fs = make_fs(account, backoff=0.01)
+    fs.makedirs(FOLDER)
+    emulator.reset_request_counts()
+    emulator.set_faults(fail_rate=0.3, fail_mode=mode, seed=5)
+    names = [f"take {n}.wav" for n in range(15)]
+    for name in names:
+        fs.pipe(f"{FOLDER}/{name}", tone("wav"))
+    emulator.set_faults(fail_rate=0.5, seed=11)
+    for name in names[:10]:
+        fs.pipe(f"{FOLDER}/{name}.conversions/order.txt", b"Alice\nBob\n")
+    emulator.clear_faults()
+    sent = emulator.request_counts()
+    assert sent[UPLOAD] > len(names)  # some uploads were sent again: the faults did bite
+    assert sent["POST /api/v2/orders"] > 10
+
+    listed = api.recordings(folder_id(fs))
+    originals = sorted(r["file_name"] for r in listed if r["type"] == "original")
+    assert originals == sorted(names)
+    conversions = sorted(
+        (r["original_id"], r["model_name"]) for r in listed if r["type"] == "converted"
+    )
+    ordered = {r["id"] for r in listed if r["file_name"] in names[:10]}
+    assert conversions == sorted((o, v) for o in ordered for v in ("Alice", "Bob"))
