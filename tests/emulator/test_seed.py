@@ -151,3 +151,17 @@ def test_command_refuses_bad_options() -> None:
     )
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_fault_flags_set_the_start_up_faults(tmp_path: Path) -> None:
+    flags = ("--fail-rate", "1", "--fail-mode", "error", "--latency-ms", "20", "--rate-limit")
+    for emulator in running_emulator(*flags, data_dir=tmp_path):
+        faults = emulator.hook("GET", "faults")
+        assert (faults["fail_rate"], faults["latency_ms"], faults["rate_limit"]) == (1.0, 20, True)
+        account = emulator.new_account()  # the hooks are never faulted
+        response = account.session().get(f"{emulator.url}/api/credits", timeout=10)
+        assert response.status_code == 500
+        emulator.set_faults(fail_rate=0)
+        assert account.session().get(f"{emulator.url}/api/credits", timeout=10).ok
+        emulator.clear_faults()  # back to the flags, not to nothing
+        assert emulator.hook("GET", "faults")["fail_rate"] == 1.0
