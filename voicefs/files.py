@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +53,7 @@ class StagedWrite(AbstractBufferedFile):
         super().__init__(fs, path, mode="wb", block_size=block_size or (1 << 20), **kwargs)
 
     def _initiate_upload(self) -> None:
-        # closed in _upload_chunk(final=True) or discard()
+        # closed, committed and removed in _upload_chunk(final=True)
         self._staged = tempfile.NamedTemporaryFile(prefix="voicefs-", delete=False)  # noqa: SIM115
 
     def _upload_chunk(self, final: bool = False) -> bool:
@@ -68,14 +67,6 @@ class StagedWrite(AbstractBufferedFile):
             finally:
                 staged.unlink(missing_ok=True)
         return True
-
-    def discard(self) -> None:
-        """Drops what was written without committing it."""
-        if self._staged is not None:
-            self._staged.close()
-            os.unlink(self._staged.name)
-            self._staged = None
-        self.closed = True
 
 
 class VirtualFile(io.BytesIO):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import threading
 import time
 from collections import Counter, deque
@@ -196,7 +195,3 @@ class FaultMiddleware:
 
         await self.app(scope, receive, swallow)
         return length
-
-
-def new_random(seed: int | None) -> random.Random:
-    return random.Random(seed)

@@ -71,6 +71,7 @@ class AccountFiles:
         }
 
     def record_error(self, message: str) -> None:
+        """What errors.log shows: the mount records its errors here (fsspec leaves it empty)."""
         self.errors.append(message)
 
     # ------------------------------------------------------------------- listing
@@ -212,9 +213,3 @@ class AccountFiles:
         if fetched is None or time.monotonic() - fetched[1] > self.tree.cache.ttl:
             return None
         return fetched[0] if fetched[0].exists() else None
-
-    def forget_exports(self) -> None:
-        with self._exports_lock:
-            for path, _ in self._exports.values():
-                path.unlink(missing_ok=True)
-            self._exports.clear()

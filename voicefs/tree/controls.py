@@ -18,9 +18,9 @@ from typing import Any
 from voicefs.api.records import Calibration, ConversionRequest, Order, Recording, Voice
 from voicefs.tree import formats, names
 from voicefs.tree.account import CALIBRATIONS, AccountFiles
-from voicefs.tree.errors import errors_at
+from voicefs.tree.errors import errors_at, path_error
 from voicefs.tree.nodes import ACCOUNT, COMPANION, FOLDER, SIDECAR, Node
-from voicefs.tree.roles import Role, control_error, read_text, refused
+from voicefs.tree.roles import Role, control_error, read_text
 from voicefs.tree.tree import ORDER, Tree
 
 VOICES_TTL = 600.0  # the voice catalogue changes rarely; order.txt templates list it
@@ -46,7 +46,7 @@ class VirtualFiles:
     def role(self, node: Node) -> Role:
         role = self.roles.get(node.role or "")
         if role is None:
-            raise refused(errno.EPERM, "not a control or companion file", node.path)
+            raise path_error(errno.EPERM, "not a control or companion file", node.path)
         return role
 
     def content(self, node: Node) -> bytes:
@@ -55,7 +55,7 @@ class VirtualFiles:
     def delete(self, node: Node) -> None:
         action = self.role(node).delete
         if action is None:
-            raise refused(errno.EPERM, "this file cannot be deleted", node.path)
+            raise path_error(errno.EPERM, "this file cannot be deleted", node.path)
         action(node)
 
     def writer(self, parent: Node, name: str) -> Writer | None:
@@ -68,7 +68,7 @@ class VirtualFiles:
         if target is not None:
             write = self.roles[target.role or ""].write
             if write is None:
-                raise refused(errno.EPERM, "this file is read-only", target.path)
+                raise path_error(errno.EPERM, "this file is read-only", target.path)
             node = target
             return lambda staged: write(node, staged)
         audio = posixpath.splitext(name)[1].lower() in names.AUDIO_EXTENSIONS
@@ -249,7 +249,7 @@ class VirtualFiles:
 
     def _recording_of(self, node: Node) -> Recording:
         if node.recording is None:
-            raise refused(errno.ENOENT, "no recording here", node.path)
+            raise path_error(errno.ENOENT, "no recording here", node.path)
         return node.recording
 
     def _forget(self, node: Node) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from voicefs.api.errors import InvalidRequestError
+from voicefs.tree.errors import path_error
 from voicefs.tree.formats import ControlTextError
 from voicefs.tree.nodes import Node
 
@@ -25,15 +26,10 @@ class Role:
     delete: Callable[[Node], Any] | None = None
 
 
-def refused(code: int, message: str, path: str) -> OSError:
-    exception = PermissionError if code in (errno.EPERM, errno.EACCES) else OSError
-    return exception(code, f"{path}: {message}", path)
-
-
 def read_text(path: str, staged: Path) -> str:
     """What was written to a control file, as text (UTF-8, a leading BOM dropped)."""
     if staged.stat().st_size > CONTROL_TEXT_MAX:
-        raise refused(errno.EFBIG, f"control files take at most {CONTROL_TEXT_MAX} bytes", path)
+        raise path_error(errno.EFBIG, f"control files take at most {CONTROL_TEXT_MAX} bytes", path)
     try:
         return staged.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -20,6 +20,7 @@ from voicefs.api import VoiceClient
 from voicefs.api.records import Folder, Project, Recording
 from voicefs.tree import names
 from voicefs.tree.cache import ListingCache
+from voicefs.tree.errors import path_error
 from voicefs.tree.nodes import (
     ACCOUNT,
     COMPANION,
@@ -41,10 +42,6 @@ FOLDER_RESERVED = (MANIFEST,)
 SIDECAR_RESERVED = (ORDER, MANIFEST)
 
 ROOT_NODE = Node(path="", kind=ROOT, is_directory=True)
-
-
-def not_found(path: str) -> FileNotFoundError:
-    return FileNotFoundError(errno.ENOENT, f"No such file or directory: {path!r}", path)
 
 
 def _unsettled(recordings: Sequence[Recording]) -> bool:
@@ -154,9 +151,9 @@ class Tree:
             return self.folders(node.project)
         if node.kind in (FOLDER, SIDECAR) and node.folder is not None:
             if node.kind == SIDECAR and node.original is None:
-                raise not_found(node.path)
+                raise path_error(errno.ENOENT, "No such file or directory", node.path)
             return self.recordings(node.folder)
-        raise NotADirectoryError(errno.ENOTDIR, f"Not a directory: {node.path!r}", node.path)
+        raise path_error(errno.ENOTDIR, "Not a directory", node.path)
 
     def _root_children(self) -> list[Node]:
         projects = self.projects()
@@ -251,14 +248,14 @@ class Tree:
 
     def _child_named(self, node: Node, name: str, path: str) -> Node:
         if not node.is_directory:
-            raise not_found(path)
+            raise path_error(errno.ENOENT, "No such file or directory", path)
         for attempt in range(2):
             for child in self.children(node):
                 if child.name == name:
                     return child
             if attempt == 0 and not self._reread_after_miss(node):
                 break
-        raise not_found(path)
+        raise path_error(errno.ENOENT, "No such file or directory", path)
 
     def _reread_after_miss(self, node: Node) -> bool:
         """Drops the listing behind node when it is old enough that a miss may be news."""
