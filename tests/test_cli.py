@@ -31,11 +31,10 @@ def test_login_stores_a_working_key_in_a_private_profile(account: Account, tmp_p
     assert result.returncode == 0, result.stderr
     config = tmp_path / "voicefs" / "config.toml"
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
-    text = config.read_text()
-    assert account.url in text
     profile = read_profile("default", config)
     assert profile is not None
     key = profile["api_key"]
+    assert profile == {"url": account.url, "api_key": key}
     assert key not in result.stdout + result.stderr
     response = requests.get(f"{account.url}/api/projects", headers={"api-key": key}, timeout=10)
     assert response.status_code == 200

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-DEFAULT_URL = "https://gateway.respeecher.com"
+from voicefs.api import VoiceClient
+from voicefs.api.auth import DEFAULT_PROFILE, DEFAULT_URL, store_profile
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -39,10 +41,22 @@ def _emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def login_and_store_key(
+    url: str, email: str, password: str, profile: str = DEFAULT_PROFILE
+) -> Path:
+    """`voicefs login`: logs in, creates an API key, stores it in `profile`; returns the file.
+
+    Creating a key replaces the account's previous one (the service keeps one per account).
+    """
+    with VoiceClient(url=url, email=email, password=password) as client:
+        key = client.create_api_key()
+        with contextlib.suppress(OSError):  # the session expires by itself anyway
+            client.logout()
+    return store_profile(profile, {"url": url.rstrip("/"), "api_key": key})
+
+
 def _login(args: argparse.Namespace) -> int:
     """Asks for email and password, creates an API key and stores it in the profile."""
-    from voicefs.api.auth import login_and_store_key
-
     url = args.url or os.environ.get("VOICEFS_URL") or DEFAULT_URL
     email = args.email or input("Email: ").strip()
     password = getpass.getpass("Password: ")
@@ -64,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     login = commands.add_parser("login", help="create an API key and store it in a profile")
     login.add_argument("--url", help=f"the service (default: VOICEFS_URL or {DEFAULT_URL})")
     login.add_argument("--email", help="asked for when not given")
-    login.add_argument("--profile", default=os.environ.get("VOICEFS_PROFILE", "default"))
+    login.add_argument("--profile", default=os.environ.get("VOICEFS_PROFILE", DEFAULT_PROFILE))
     login.set_defaults(run=_login)
 
     emulator = commands.add_parser(

@@ -2,17 +2,23 @@
 
 - `AudioFile` reads a finished recording through fsspec's block caches; every block it
   fetches is one HTTP Range request (`_fetch_range`), so partial reads cost what they read.
-- `StagedWrite` collects what is written in a temporary file on disk (never whole in memory)
-  and hands it to an action when the file is closed; `close()` raises what the action raised.
-- `VirtualFile` is the content of a generated file (status lines, manifests, templates).
+- `StagedWrite` stages what is written in a temporary file on disk (never whole in memory) and
+  hands it to an action when the file is closed; `close()` raises what the action raised. It
+  seeks and overwrites within what was written, as libsndfile does to fix a WAV header. An
+  exception inside `with` (or `discard()`) throws the staged bytes away: nothing is sent. A
+  file that is dropped unclosed is closed, and so sent, by the garbage collector, as Python's
+  own files are: `soundfile.write(fs.open(p, "wb"), data, rate)` uploads a complete WAV.
+- `GeneratedContent` is the content of a generated file (status lines, manifests, templates).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from fsspec.spec import AbstractBufferedFile
@@ -33,43 +39,117 @@ class AudioFile(AbstractBufferedFile):
 
     def _fetch_range(self, start: int, end: int) -> bytes:
         fs: VoiceFileSystem = self.fs
-        with fs.errors_at(self.path):
+        with fs.tree.errors_at(self.path):
             return fs.client.download(self.url, start, end)
 
 
-class StagedWrite(AbstractBufferedFile):
-    """Written bytes go to a temporary file; on close, `commit(path_of_temp_file)` runs."""
+class StagedWrite(io.RawIOBase):
+    """A file being written: bytes go to a temporary file; `close()` runs `commit(path)`.
+
+    `autocommit=False` (fsspec transactions) defers the commit to `commit()`. The file can be
+    read back and seeked within while open, so writers that patch a header at the end work.
+    """
 
     def __init__(
-        self,
-        fs: VoiceFileSystem,
-        path: str,
-        commit: Callable[[Path], None],
-        block_size: int | None = None,
-        **kwargs: Any,
+        self, path: str, commit: Callable[[Path], object], *, autocommit: bool = True
     ) -> None:
-        self.commit = commit
-        self._staged: tempfile._TemporaryFileWrapper[bytes] | None = None
-        super().__init__(fs, path, mode="wb", block_size=block_size or (1 << 20), **kwargs)
+        super().__init__()
+        self.path = path
+        self.name = path
+        self.mode = "wb"
+        self.autocommit = autocommit
+        self._commit = commit
+        descriptor, staged = tempfile.mkstemp(prefix="voicefs-write-")
+        self._staged = Path(staged)
+        self._file = os.fdopen(descriptor, "w+b")
+        self._outcome: str | None = None  # "committed" or "discarded"
 
-    def _initiate_upload(self) -> None:
-        # closed, committed and removed in _upload_chunk(final=True)
-        self._staged = tempfile.NamedTemporaryFile(prefix="voicefs-", delete=False)  # noqa: SIM115
+    # -- io.RawIOBase -------------------------------------------------------------------------
 
-    def _upload_chunk(self, final: bool = False) -> bool:
-        assert self._staged is not None
-        self._staged.write(self.buffer.getbuffer())
-        if final:
-            self._staged.close()
-            staged = Path(self._staged.name)
-            try:
-                self.commit(staged)
-            finally:
-                staged.unlink(missing_ok=True)
+    def readable(self) -> bool:
         return True
 
+    def writable(self) -> bool:
+        return True
 
-class VirtualFile(io.BytesIO):
+    def seekable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._check_open()
+        return self._file.write(data)
+
+    def readinto(self, buffer: Any) -> int:
+        self._check_open()
+        return self._file.readinto(buffer)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._check_open()
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        self._check_open()
+        return self._file.tell()
+
+    def truncate(self, size: int | None = None) -> int:
+        self._check_open()
+        return self._file.truncate(size)
+
+    def flush(self) -> None:
+        if not self._file.closed:
+            self._file.flush()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError(f"{self.path}: I/O operation on a closed file")
+
+    # -- the outcome --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Sends what was written (unless discarded or in a transaction); raises its error."""
+        if self.closed:
+            return
+        try:
+            self._file.close()
+            if self._outcome is None and self.autocommit:
+                self._outcome = "committed"
+                self._commit(self._staged)
+        finally:
+            if self.autocommit or self._outcome is not None:
+                self._staged.unlink(missing_ok=True)
+            super().close()
+
+    def commit(self) -> None:
+        """Sends a file written inside a transaction (`autocommit=False`), once."""
+        if self._outcome is None:
+            self._outcome = "committed"
+            try:
+                self._commit(self._staged)
+            finally:
+                self._staged.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Throws away what was written: closing afterwards sends nothing."""
+        if self._outcome is None:
+            self._outcome = "discarded"
+        if not self.closed:
+            self._file.close()
+            super().close()
+        self._staged.unlink(missing_ok=True)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if error is not None:
+            self.discard()  # an interrupted write sends nothing (CONTRACT §3)
+        else:
+            self.close()
+
+
+class GeneratedContent(io.BytesIO):
     """Generated content, read-only; `name` is its path, as fsspec files have."""
 
     def __init__(self, path: str, content: bytes) -> None:

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 from voicefs.api import VoiceClient
 from voicefs.tree import formats, names
-from voicefs.tree.controls import VirtualFiles
-from voicefs.tree.errors import errors_at, path_error
-from voicefs.tree.nodes import FOLDER, ORIGINAL, SIDECAR, Node
-from voicefs.tree.roles import control_error
+from voicefs.tree.errors import path_error
+from voicefs.tree.nodes import Node, NodeKind
 from voicefs.tree.tree import Tree
+from voicefs.tree.virtual import VirtualFiles
+from voicefs.tree.virtual.base import control_error
 
 
 class ScriptMethods:
@@ -56,22 +56,18 @@ class ScriptMethods:
         ]
         if calibration is not None:
             lines.append(f"calibration={shlex.quote(calibration)}")
-        order_path = posixpath.join(sidecar.path, "order.txt")
-        try:
-            plan = self.virtual.parse_order(sidecar, "\n".join(lines))
-        except formats.ControlTextError as exc:
-            raise control_error(order_path, exc) from exc
-        orders = self.virtual.order(sidecar, plan)
+        plan = self.virtual.orders.parse(sidecar, "\n".join(lines))
+        orders = self.virtual.orders.place(sidecar, plan)
         ordered = {o.conversion_id for o in orders}
         return [
             child.path
             for child in self.tree.children(self._node(sidecar.path))
-            if child.is_audio and child.recording is not None and child.recording.id in ordered
+            if child.audio is not None and child.audio.id in ordered
         ]
 
     def star(self, path: str, starred: bool = True) -> None:
         """Stars (or unstars) the recording at path, as creating (deleting) `path.star` does."""
-        self.virtual.star(self._recording_node(path), starred)
+        self.virtual.companions.star(self._recording_node(path), starred)
 
     def set_note(self, path: str, text: str | None) -> None:
         """Writes the note of the recording at path (None or "" deletes it)."""
@@ -80,7 +76,7 @@ class ScriptMethods:
             checked = formats.check_note(text) if text else None
         except formats.ControlTextError as exc:
             raise control_error(node.path + names.NOTE_SUFFIX, exc) from exc
-        self.virtual.set_note(node, checked)
+        self.virtual.companions.set_note(node, checked)
 
     def tts(self, folder: str, name: str, text: str, language: str | None = None) -> str:
         """Creates a text-to-speech original `name` in a folder, as writing
@@ -88,13 +84,15 @@ class ScriptMethods:
         node = self._node(folder)
         label = posixpath.splitext(name)[0] if name.lower().endswith(".wav") else name
         source = f"{folder}/{label}{names.TTS_SUFFIX}"
-        if node.kind != FOLDER:
+        if node.kind != NodeKind.FOLDER:
             raise path_error(errno.EPERM, "Text-to-speech originals are made in a folder", source)
         try:
             request = formats.parse_tts(f"lang: {language}\n{text}" if language else text)
         except formats.ControlTextError as exc:
             raise control_error(source, exc) from exc
-        recording = self.virtual.tts(node, names.unescape(label), request.text, request.language)
+        recording = self.virtual.sources.tts(
+            node, names.unescape(label), request.text, request.language
+        )
         return self._path_of(node, recording.id)
 
     def wait(self, path: str, timeout: float = 600.0, interval: float = 2.0) -> str:
@@ -102,19 +100,18 @@ class ScriptMethods:
         returns its path; raises OSError(EIO) with the service's reason when it failed, and
         TimeoutError when `timeout` seconds pass first."""
         node = self._recording_node(path)
-        assert node.recording is not None
         deadline = time.monotonic() + timeout
-        recording = node.recording
-        while recording.state == "processing":
+        recording = node.recording_of()
+        while recording.is_processing:
             if time.monotonic() > deadline:
                 raise TimeoutError(errno.ETIMEDOUT, f"{node.path}: still processing", node.path)
             time.sleep(interval)
-            with errors_at(node.path):
+            with self.tree.errors_at(node.path):
                 recording = self.client.get_recording(recording.id)
         parent = self._node(node.parent_path)
-        self.tree.forget_recordings(parent.folder.id if parent.folder else "")
+        self.tree.forget_recordings(parent.folder_of().id)
         done_path = self._path_of(parent, recording.id)
-        if recording.state == "error":
+        if recording.is_failed:
             reason = recording.error or "the service gave no reason"
             raise OSError(errno.EIO, f"{done_path}: conversion failed: {reason}", done_path)
         return done_path
@@ -137,9 +134,9 @@ class ScriptMethods:
 
     def _sidecar_of(self, path: str) -> Node:
         node = self._node(path)
-        if node.kind == SIDECAR:
+        if node.kind == NodeKind.SIDECAR:
             return node
-        if node.kind == ORIGINAL:
+        if node.kind == NodeKind.ORIGINAL:
             return self._node(
                 node.path.removesuffix(names.PROCESSING_SUFFIX).removesuffix(names.ERROR_SUFFIX)
                 + names.SIDECAR_SUFFIX
@@ -150,10 +147,6 @@ class ScriptMethods:
 
     def _path_of(self, directory: Node, recording_id: str) -> str:
         for child in self.tree.children(directory):
-            if (
-                child.is_audio
-                and child.recording is not None
-                and child.recording.id == recording_id
-            ):
+            if child.audio is not None and child.audio.id == recording_id:
                 return child.path
         raise path_error(errno.ENOENT, "The recording is gone", directory.path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,10 +14,10 @@ from tests.emulator_process import Account
 from voicefs.api import Folder, Project, VoiceClient
 
 
-def make_client(account: Account, **options: object) -> VoiceClient:
+def make_client(account: Account, **options: Any) -> VoiceClient:
     """A key-authenticated client with short backoffs, so fault tests take seconds."""
     options.setdefault("backoff", 0.02)
-    return VoiceClient(account.url, api_key=account.api_key, **options)  # type: ignore[arg-type]
+    return VoiceClient(account.url, api_key=account.api_key, **options)
 
 
 @pytest.fixture

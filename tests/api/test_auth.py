@@ -9,8 +9,10 @@ import pickle
 import stat
 import time
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
+import tomli_w
 
 from tests.api.conftest import WavFactory
 from tests.emulator_process import Account, EmulatorProcess
@@ -18,11 +20,12 @@ from voicefs.api import VoiceClient
 from voicefs.api.auth import (
     DEFAULT_URL,
     config_path,
-    login_and_store_key,
+    read_config,
     resolve_credentials,
     resolve_url,
     store_profile,
 )
+from voicefs.cli import login_and_store_key
 
 
 def test_resolution_order(monkeypatch: pytest.MonkeyPatch, isolated_config: Path) -> None:
@@ -69,6 +72,32 @@ def test_store_profile_is_private_and_keeps_others() -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert resolve_credentials(profile="a").api_key.reveal() == "k1"  # type: ignore[union-attr]
     assert resolve_credentials(profile="b").api_key.reveal() == 'k"2\\'  # type: ignore[union-attr]
+
+
+def test_store_profile_is_never_readable_by_others(
+    isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key is written into a file that is already 0600, even under a umask of 0 (a file
+    chmod-ed only after writing would be world-readable meanwhile); values that need TOML
+    quoting come back as they went in."""
+    modes_while_writing: list[int] = []
+    real_dump = tomli_w.dump
+
+    def dump(config: Any, handle: BinaryIO, **kwargs: Any) -> None:
+        modes_while_writing.append(stat.S_IMODE(os.fstat(handle.fileno()).st_mode))
+        real_dump(config, handle, **kwargs)
+
+    monkeypatch.setattr(tomli_w, "dump", dump)
+    values = {"url": "http://a", "api_key": 'k"2\\\n\u00e9', "note": "two\nlines"}
+    old_umask = os.umask(0)
+    try:
+        path = store_profile("odd name.with dots", values)
+    finally:
+        os.umask(old_umask)
+    assert modes_while_writing == [0o600]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_config(path) == {"profiles": {"odd name.with dots": values}}
+    assert [p.name for p in path.parent.iterdir()] == ["config.toml"]  # no temporary left
 
 
 def test_refuses_key_file_others_can_read() -> None:

@@ -26,6 +26,7 @@ from voicefs.api.errors import (
     ServiceUnavailableError,
     error_for_status,
 )
+from voicefs.api.limits import NAME_MAX, NOTE_MAX
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 
@@ -139,19 +140,19 @@ def test_non_audio_upload_is_value_error(
 
 def test_names_too_long(client: VoiceClient, folder: Folder) -> None:
     with pytest.raises(NameTooLongError) as info:
-        client.create_folder(folder.project_id, "x" * 41)
+        client.create_folder(folder.project_id, "x" * (NAME_MAX + 1))
     assert info.value.errno == errno.ENAMETOOLONG
     # the service's own answer maps the same way (the client's check skipped)
     client._check_name = lambda name, operation: None  # type: ignore[method-assign]
     with pytest.raises(OSError) as info2:
-        client.rename_folder(folder.id, "y" * 41)
+        client.rename_folder(folder.id, "y" * (NAME_MAX + 1))
     assert info2.value.errno == errno.ENAMETOOLONG
 
 
 def test_note_too_long_is_value_error(client: VoiceClient, folder: Folder, wav: WavFactory) -> None:
     rec = client.upload_recording(folder.id, wav())
     with pytest.raises(ValueError):
-        client.create_note(rec.id, "n" * 2001)
+        client.create_note(rec.id, "n" * (NOTE_MAX + 1))
 
 
 def test_not_enough_credits(emulator: EmulatorProcess, wav: WavFactory) -> None:

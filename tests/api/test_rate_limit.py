@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import errno
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 
 from tests.api.conftest import WavFactory, make_client
 from tests.emulator_process import Account, EmulatorProcess
@@ -90,15 +92,39 @@ def test_uploads_use_the_slow_budget(
     assert emulator.request_counts() == {"POST /api/recordings": 10}
 
 
-def test_429_honours_retry_after_without_the_client_limiter(
-    emulator: EmulatorProcess, account: Account
+@pytest.mark.parametrize("client_limiter", [False, True], ids=["sleep", "limiter-pause"])
+def test_429_waits_at_least_retry_after(
+    emulator: EmulatorProcess, account: Account, client_limiter: bool
 ) -> None:
-    emulator.set_faults(rate_limit=True, rate_limits={"fast": [10, 1.0], "slow": [5, 1.0]})
+    """After a 429 the next attempt comes no sooner than the Retry-After the server sent.
+
+    The emulator's window (0.3 s) frees long before its Retry-After (at least 1 s), so a
+    client that retried at once would get through early: the gaps below would show it.
+    """
+    emulator.set_faults(rate_limit=True, rate_limits={"fast": [1, 0.3], "slow": [1, 0.3]})
     emulator.reset_request_counts()
-    with make_client(account, rate_limit=False) as api:
-        for _ in range(25):
-            api.credits()
-    assert emulator.request_counts()["GET /api/credits"] > 25  # some were refused with 429
+    generous = {"fast": [1000, 1.0], "slow": [1000, 1.0]}  # the client's limiter never waits
+    answers: list[tuple[float, int, str | None]] = []  # (arrival, status, Retry-After)
+
+    def note(response: requests.Response, *args: object, **kwargs: object) -> None:
+        answers.append(
+            (time.monotonic(), response.status_code, response.headers.get("Retry-After"))
+        )
+
+    with make_client(account, rate_limit=client_limiter, budgets=generous) as api:
+        api._transport.session.hooks["response"].append(note)
+        for _ in range(3):
+            assert api.credits().credits > 0
+    refused = [
+        (n, float(after or 0)) for n, (_, status, after) in enumerate(answers) if status == 429
+    ]
+    assert refused, "the emulator refused nothing: the test would prove nothing"
+    for n, retry_after in refused:
+        assert retry_after >= 1.0
+        waited = answers[n + 1][0] - answers[n][0]
+        assert waited >= retry_after, f"retried {waited:.2f} s after a {retry_after:g} s 429"
+    # Each 429 cost one extra request only: nothing was sent during the wait.
+    assert emulator.request_counts() == {"GET /api/credits": 3 + len(refused)}
 
 
 def test_429_beyond_patience_is_eio(emulator: EmulatorProcess, account: Account) -> None:

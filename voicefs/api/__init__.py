@@ -9,11 +9,13 @@ from voicefs.api.errors import (
     NameTooLongError,
     NotEnoughCreditsError,
     NotFoundError,
+    OutcomeUnknownError,
     RateLimitedError,
     ServiceError,
     ServiceUnavailableError,
     TooLargeError,
 )
+from voicefs.api.options import ClientOptions
 from voicefs.api.records import (
     Accent,
     Calibration,
@@ -25,6 +27,8 @@ from voicefs.api.records import (
     Order,
     Project,
     Recording,
+    RecordingState,
+    RecordingType,
     User,
     Voice,
 )
@@ -34,6 +38,7 @@ __all__ = [
     "AccessDeniedError",
     "AlreadyExistsError",
     "Calibration",
+    "ClientOptions",
     "ConversionRequest",
     "Credits",
     "Folder",
@@ -44,9 +49,12 @@ __all__ = [
     "NotFoundError",
     "Note",
     "Order",
+    "OutcomeUnknownError",
     "Project",
     "RateLimitedError",
     "Recording",
+    "RecordingState",
+    "RecordingType",
     "ServiceError",
     "ServiceUnavailableError",
     "TooLargeError",

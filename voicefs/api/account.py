@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from voicefs.api.auth import Credentials, Secret
-from voicefs.api.core import PAGE_LIMITS, ClientCore, created_since
+from voicefs.api.core import ClientCore, created_since
 from voicefs.api.downloads import StreamedFile
 from voicefs.api.errors import invalid_response
 from voicefs.api.limiter import SLOW
+from voicefs.api.limits import PAGE_LIMITS
 from voicefs.api.records import Calibration, Credits, User, Voice
 from voicefs.api.uploads import UploadInput, UploadSource, multipart_body
 

@@ -1,4 +1,4 @@
-"""Credentials: where they come from (CONTRACT §1), how they are kept secret, `voicefs login`.
+"""Credentials: where they come from (CONTRACT §1), how they are kept secret, the profiles.
 
 Resolution, first found wins: explicit arguments (`api_key=`, then `email=` + `password=`,
 then `profile=`), then the environment (`VOICEFS_API_KEY`, then `VOICEFS_EMAIL` +
@@ -18,9 +18,7 @@ It must not be readable by other users (mode 0600); voicefs refuses to read it o
 from __future__ import annotations
 
 import base64
-import contextlib
 import errno
-import json
 import os
 import stat
 import sys
@@ -29,6 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomli_w
 
 from voicefs.api.errors import AccessDeniedError, InvalidRequestError
 
@@ -208,40 +208,6 @@ def resolve_url(
     return chosen.rstrip("/")
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def _toml_key(key: str) -> str:
-    bare = key.replace("-", "").replace("_", "").isalnum() and key.isascii()
-    return key if bare else json.dumps(key, ensure_ascii=False)
-
-
-def dump_toml(data: Mapping[str, Any], prefix: str = "") -> str:
-    """A small TOML writer for the config file's shapes (tables of scalars and lists)."""
-    lines: list[str] = []
-    tables = []
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            tables.append((key, value))
-        else:
-            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
-    out = "\n".join(lines)
-    for key, value in tables:
-        name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
-        has_scalars = any(not isinstance(v, Mapping) for v in value.values())
-        header = f"[{name}]\n" if has_scalars or not value else ""
-        body = dump_toml(value, name)
-        out += ("\n\n" if out else "") + header + body
-    return out.strip("\n") + ("\n" if not prefix else "")
-
-
 def store_profile(name: str, values: Mapping[str, Any], path: Path | None = None) -> Path:
     """Writes (or replaces) one profile, keeping the others; the file is created mode 0600."""
     path = path or config_path()
@@ -249,30 +215,16 @@ def store_profile(name: str, values: Mapping[str, Any], path: Path | None = None
     config = read_config(path) if path.exists() else {}
     profiles = config.setdefault("profiles", {})
     profiles[name] = dict(values)
+    # mkstemp creates a new file only its owner can read (0600, O_EXCL): the key is never
+    # readable by others, not even for a moment; the rename replaces the old file at once.
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dump_toml(config))
+        with os.fdopen(fd, "wb") as handle:
+            tomli_w.dump(config, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def login_and_store_key(url: str, email: str, password: str, profile: str = "default") -> Path:
-    """`voicefs login`: logs in, creates an API key, stores it in `profile`; returns the file.
-
-    Creating a key replaces the account's previous one (the service keeps one per account).
-    """
-    from voicefs.api.client import VoiceClient  # the client imports this module
-
-    client = VoiceClient(url=url, email=email, password=password)
-    try:
-        key = client.create_api_key()
-        with contextlib.suppress(OSError):  # the session expires by itself anyway
-            client.logout()
-    finally:
-        client.close()
-    return store_profile(profile, {"url": url.rstrip("/"), "api_key": key})

@@ -15,11 +15,8 @@ class VoiceClient(ContentMixin, AccountMixin):
 
     Parameters (all optional): `url` (else VOICEFS_URL, the profile's URL, or the public
     gateway); credentials `api_key`, `email` + `password` or `profile` (resolved as CONTRACT §1
-    says, see `voicefs.api.auth`); `rate_limit=False` switches the client-side limiter off
-    (an emulator without limits) and `budgets={"fast": (times, seconds), "slow": (...)}`
-    changes it; `timeout` / `slow_timeout` are (connect, read) seconds for ordinary and for
-    slow requests; `max_retries` and `backoff` bound the retries; `rate_limit_patience` is
-    how long 429s may delay one request before it fails with EIO; `pool_size` sizes the
-    connection pool for parallel use; `session_duration` asks the login for a session of that
-    many seconds (tests).
+    says, see `voicefs.api.auth`); `options`, a `ClientOptions` (rate limit, timeouts,
+    retries, pool; each field says what it does and why its default). Any field of
+    `ClientOptions` may also be given as a keyword, overriding `options`:
+    `VoiceClient(url, api_key=key, rate_limit=False, max_retries=10)`.
     """

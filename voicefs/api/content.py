@@ -6,12 +6,13 @@ import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
-from voicefs.api.core import PAGE_LIMITS, ClientCore, created_since
-from voicefs.api.downloads import CHUNK_SIZE, iter_range
-from voicefs.api.errors import AmbiguousOutcomeError
+from voicefs.api.core import ClientCore, created_since
+from voicefs.api.downloads import CHUNK_SIZE, iter_range, read_range
+from voicefs.api.errors import AmbiguousOutcomeError, ServiceUnavailableError
 from voicefs.api.limiter import SLOW
+from voicefs.api.limits import PAGE_LIMITS
 from voicefs.api.records import ConversionRequest, Folder, Note, Order, Project, Recording
-from voicefs.api.uploads import UploadInput, UploadSource, multipart_body
+from voicefs.api.uploads import Progress, UploadInput, UploadSource, multipart_body
 
 log = logging.getLogger("voicefs.api")
 
@@ -177,10 +178,12 @@ class ContentMixin(ClientCore):
         file_name: str | None = None,
         label: str | None = None,
         microphone: str = "file",
+        progress: Progress | None = None,
     ) -> Recording:
         """Uploads an original, streamed from disk (or spooled to disk first); exactly once:
-        after a lost answer the folder is checked for the file (name and size) first."""
-        upload = UploadSource(source, file_name)
+        after a lost answer the folder is checked for the file (name and size) first.
+        `progress` is told how many bytes of the file were sent so far."""
+        upload = UploadSource(source, file_name, progress)
         operation = f"upload {upload.file_name!r} to folder {folder_id}"
         if label is not None:
             self._check_name(label, operation)
@@ -324,7 +327,10 @@ class ContentMixin(ClientCore):
                 if attempt > self.max_retries:
                     raise self._gave_up(exc, operation, attempt) from exc
                 self._transport.sleep_backoff(attempt)
-                recovered, pending = self._match_conversions(original_id, pending, known)
+                try:
+                    recovered, pending = self._match_conversions(original_id, pending, known)
+                except ServiceUnavailableError as lookup:
+                    raise self._gave_up(lookup, operation, attempt, checking=True) from exc
                 known.update(o.conversion_id for o in recovered)
                 done.extend(recovered)
                 if recovered:
@@ -376,7 +382,7 @@ class ContentMixin(ClientCore):
 
         def find(floor: float | None) -> Order | None:
             conversion = self.get_recording(conversion_id)
-            return None if conversion.state == "error" else Order.recovered(conversion)
+            return None if conversion.is_failed else Order.recovered(conversion)
 
         return self._create(operation, send, find)
 
@@ -436,5 +442,6 @@ class ContentMixin(ClientCore):
         )
 
     def download(self, url: str, start: int = 0, end: int | None = None) -> bytes:
-        """Bytes [start, end) of a recording's `url` in memory (small ranges, whole files)."""
-        return b"".join(self.iter_download(url, start, end))
+        """Bytes [start, end) of a recording's `url` in memory (small ranges, whole files),
+        received straight into the returned object when the response gives its length."""
+        return read_range(self._transport, url, start, end, operation=f"download {url}")

@@ -14,26 +14,18 @@ from voicefs.api.auth import Credentials, resolve_credentials, resolve_url
 from voicefs.api.downloads import StreamedFile
 from voicefs.api.errors import (
     AmbiguousOutcomeError,
+    OutcomeUnknownError,
     ServiceUnavailableError,
     invalid_response,
     name_too_long,
 )
-from voicefs.api.limiter import FAST, BudgetSpec, RateLimiter, parse_budgets
+from voicefs.api.limiter import FAST, RateLimiter
+from voicefs.api.limits import NAME_MAX
+from voicefs.api.options import ClientOptions
 from voicefs.api.transport import Transport
 
 log = logging.getLogger("voicefs.api")
 T = TypeVar("T")
-
-# Largest page each list endpoint allows: every listing asks for it, to spend few requests.
-PAGE_LIMITS = {
-    "projects": 100,
-    "folders": 200,
-    "recordings": 200,
-    "voices": 100,
-    "voice_search": 10,
-    "calibrations": 200,
-}
-NAME_LIMIT = 40
 
 
 def created_since(created_at: datetime | None, floor: float | None) -> bool:
@@ -53,53 +45,28 @@ class ClientCore:
         email: str | None = None,
         password: str | None = None,
         profile: str | None = None,
-        rate_limit: bool = True,
-        budgets: BudgetSpec | None = None,
-        timeout: tuple[float, float] = (10.0, 60.0),
-        slow_timeout: tuple[float, float] = (10.0, 600.0),
-        max_retries: int = 5,
-        backoff: float = 0.25,
-        rate_limit_patience: float = 330.0,
-        pool_size: int = 32,
-        session_duration: int | None = None,
+        options: ClientOptions | None = None,
+        **overrides: Any,
     ) -> None:
+        options = ClientOptions.take(overrides, base=options)
+        if overrides:
+            unknown = ", ".join(sorted(overrides))
+            raise TypeError(f"{type(self).__name__}() got unknown options: {unknown}")
         credentials = resolve_credentials(api_key, email, password, profile)
-        options: dict[str, Any] = {
-            "rate_limit": rate_limit,
-            "budgets": {k: (b.times, b.seconds) for k, b in parse_budgets(budgets).items()},
-            "timeout": tuple(timeout),
-            "slow_timeout": tuple(slow_timeout),
-            "max_retries": max_retries,
-            "backoff": backoff,
-            "rate_limit_patience": rate_limit_patience,
-            "pool_size": pool_size,
-            "session_duration": session_duration,
-        }
         self._setup(resolve_url(url, credentials), credentials, options)
 
-    def _setup(self, url: str, credentials: Credentials, options: dict[str, Any]) -> None:
+    def _setup(self, url: str, credentials: Credentials, options: ClientOptions) -> None:
         self.url = url
         self._credentials = credentials
-        self._options = options
-        self.limiter = RateLimiter(options["budgets"], enabled=options["rate_limit"])
-        self._transport = Transport(
-            url,
-            credentials,
-            limiter=self.limiter,
-            timeout=options["timeout"],
-            slow_timeout=options["slow_timeout"],
-            max_retries=options["max_retries"],
-            backoff=options["backoff"],
-            rate_limit_patience=options["rate_limit_patience"],
-            pool_size=options["pool_size"],
-            session_duration=options["session_duration"],
-        )
+        self.options = options
+        self.limiter = RateLimiter(options.budgets, enabled=options.rate_limit)
+        self._transport = Transport(url, credentials, options, self.limiter)
         self._user_id: str | None = None
 
     # Pickling carries the URL, the credentials (obfuscated by Secret) and the options; the
     # HTTP session, the login and the limiter's window are rebuilt in the new process.
     def __getstate__(self) -> dict[str, Any]:
-        return {"url": self.url, "credentials": self._credentials, "options": self._options}
+        return {"url": self.url, "credentials": self._credentials, "options": self.options}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._setup(state["url"], state["credentials"], state["options"])
@@ -119,7 +86,7 @@ class ClientCore:
 
     @property
     def max_retries(self) -> int:
-        return self._transport.max_retries
+        return self.options.max_retries
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -200,7 +167,10 @@ class ClientCore:
                 if attempt > self.max_retries:
                     raise self._gave_up(exc, operation, attempt) from exc
                 self._transport.sleep_backoff(attempt)  # let the service finish first
-                found = find(self._transport.server_time_floor(started))
+                try:
+                    found = find(self._transport.server_time_floor(started))
+                except ServiceUnavailableError as lookup:
+                    raise self._gave_up(lookup, operation, attempt, checking=True) from exc
                 if found is not None:
                     log.info("%s: answer lost, but it was done; not repeating it", operation)
                     return found
@@ -212,10 +182,20 @@ class ClientCore:
             return record
 
     @staticmethod
-    def _gave_up(exc: AmbiguousOutcomeError, operation: str, attempts: int) -> Exception:
-        return ServiceUnavailableError(
+    def _gave_up(
+        exc: ServiceUnavailableError, operation: str, attempts: int, *, checking: bool = False
+    ) -> OutcomeUnknownError:
+        """The error of a create whose outcome stayed unknown; `checking` when it was the
+        look for the attempt's result that failed."""
+        reason = exc.strerror or str(exc)
+        if exc.operation:
+            reason = reason.removeprefix(f"{exc.operation}: ")
+        if checking:
+            reason = f"no answer, and the check for what it did failed too: {reason}"
+        return OutcomeUnknownError(
             exc.errno or errno.EIO,
-            f"{exc.strerror} (outcome unknown after {attempts} attempts)",
+            f"{operation}: {reason} (outcome unknown after {attempts} attempts; "
+            f"{OutcomeUnknownError.HINT})",
             status=exc.status,
             detail=exc.detail,
             operation=operation,
@@ -236,8 +216,8 @@ class ClientCore:
     @staticmethod
     def _check_name(name: str, operation: str) -> None:
         """Names and labels over the service's limit fail here, before any request."""
-        if len(name) > NAME_LIMIT:
-            raise name_too_long(operation, name, NAME_LIMIT)
+        if len(name) > NAME_MAX:
+            raise name_too_long(operation, name, NAME_MAX)
 
     def user_id(self) -> str:
         """The account's user id (project owner): from the login, else POST /api/auth."""

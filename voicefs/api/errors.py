@@ -12,6 +12,8 @@ from typing import Any
 
 import requests
 
+from voicefs.api.limits import NAME_MAX
+
 
 class ServiceError(OSError):
     """Base of the client's errors: an OSError with errno, status, detail and operation."""
@@ -74,9 +76,15 @@ class AmbiguousOutcomeError(ServiceUnavailableError):
     """
 
 
+class OutcomeUnknownError(ServiceUnavailableError):
+    """A create whose outcome stayed unknown: every attempt lost its answer, or the check
+    for what an attempt did failed too. The message says so, and how to check (EIO)."""
+
+    HINT = "it may have been done: list the place it was made in before trying again"
+
+
 # Fields whose over-long values mean "name too long" rather than "invalid content".
 NAME_FIELDS = frozenset({"name", "label"})
-NAME_MAX_LENGTH = 40
 
 
 def detail_text(payload: Any) -> str:
@@ -160,7 +168,7 @@ def unreachable(operation: str, cause: BaseException, *, ambiguous: bool = False
     return cls(errno.EIO, message, operation=operation, detail=str(cause))
 
 
-def name_too_long(operation: str, name: str, limit: int = NAME_MAX_LENGTH) -> NameTooLongError:
+def name_too_long(operation: str, name: str, limit: int = NAME_MAX) -> NameTooLongError:
     """Raised before sending a name the service would refuse for its length."""
     detail = f"{len(name)} characters, at most {limit} allowed"
     return NameTooLongError(

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from voicefs.api.limits import FAST_BUDGET, SLOW_BUDGET
+
 FAST = "fast"
 SLOW = "slow"
 
@@ -29,7 +31,7 @@ class Budget:
     seconds: float
 
 
-DEFAULT_BUDGETS: dict[str, Budget] = {FAST: Budget(500, 300.0), SLOW: Budget(100, 300.0)}
+DEFAULT_BUDGETS: dict[str, Budget] = {FAST: Budget(*FAST_BUDGET), SLOW: Budget(*SLOW_BUDGET)}
 
 BudgetSpec = Mapping[str, "Budget | tuple[int, float] | list[float]"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 from typing import Any
 
 JSON = dict[str, Any]
@@ -134,7 +135,7 @@ class Folder:
 
 @dataclass(frozen=True)
 class Note:
-    """A recording's note (at most 2000 characters)."""
+    """A recording's note (at most `limits.NOTE_MAX` characters)."""
 
     id: str
     text: str
@@ -153,14 +154,46 @@ class Note:
         )
 
 
+class RecordingState(str, Enum):
+    """A recording's state (the reference's `RecordingStates`)."""
+
+    DONE = "done"
+    PROCESSING = "processing"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def parse(cls, value: Any, default: RecordingState) -> RecordingState:
+        """The state of a JSON value; a state this client does not know counts as still
+        processing (not done, not failed), so it is looked at again soon."""
+        if not value:
+            return default
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls.PROCESSING
+
+
+class RecordingType(str, Enum):
+    """Whether a recording is an original or a conversion (the reference's `RecordingTypes`)."""
+
+    ORIGINAL = "original"
+    CONVERTED = "converted"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Recording:
     """An original or a conversion, with its state, audio URL and companions (star, note)."""
 
     id: str
     project_id: str
-    type: str = "original"
-    state: str = "done"
+    type: RecordingType = RecordingType.ORIGINAL
+    state: RecordingState = RecordingState.DONE
     parent_folder_id: str | None = None
     url: str | None = None
     file_name: str | None = None
@@ -186,11 +219,19 @@ class Recording:
 
     @property
     def is_original(self) -> bool:
-        return self.type == "original"
+        return self.type == RecordingType.ORIGINAL
+
+    @property
+    def is_processing(self) -> bool:
+        return self.state == RecordingState.PROCESSING
+
+    @property
+    def is_failed(self) -> bool:
+        return self.state == RecordingState.ERROR
 
     @property
     def is_done(self) -> bool:
-        return self.state == "done"
+        return self.state == RecordingState.DONE
 
     @classmethod
     def from_json(cls, data: JSON) -> Recording:
@@ -199,8 +240,12 @@ class Recording:
         return cls(
             id=rec_id,
             project_id=str(data.get("project_id") or ""),
-            type=str(data.get("type") or "original"),
-            state=str(data.get("state") or "done"),
+            type=(
+                RecordingType.ORIGINAL
+                if (data.get("type") or "original") == "original"
+                else RecordingType.CONVERTED
+            ),
+            state=RecordingState.parse(data.get("state"), RecordingState.DONE),
             parent_folder_id=_str(data, "parent_folder_id"),
             url=_str(data, "url"),
             file_name=_str(data, "file_name"),

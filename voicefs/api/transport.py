@@ -38,12 +38,14 @@ from voicefs.api.errors import (
     unreachable,
 )
 from voicefs.api.limiter import FAST, RateLimiter
+from voicefs.api.options import ClientOptions
 
 log = logging.getLogger("voicefs.api")
 
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 PRECISE_OFFSET_TTL = 600.0  # clocks drift; an old observation is not trusted for long
+MAX_BACKOFF = 8.0  # seconds between retries at most: later retries come no slower than this
 BodyFactory = Callable[[], tuple[Any, Mapping[str, str]]]
 
 
@@ -85,32 +87,13 @@ class Transport:
     """Sends requests to one service for one set of credentials."""
 
     def __init__(
-        self,
-        url: str,
-        credentials: Credentials,
-        *,
-        limiter: RateLimiter,
-        timeout: tuple[float, float] = (10.0, 60.0),
-        slow_timeout: tuple[float, float] = (10.0, 600.0),
-        max_retries: int = 5,
-        backoff: float = 0.25,
-        max_backoff: float = 8.0,
-        rate_limit_patience: float = 330.0,
-        pool_size: int = 32,
-        session_duration: int | None = None,
+        self, url: str, credentials: Credentials, options: ClientOptions, limiter: RateLimiter
     ) -> None:
         self.base_url = url.rstrip("/")
         self.origin = origin_of(self.base_url)
         self.credentials = credentials
+        self.options = options
         self.limiter = limiter
-        self.timeout = timeout
-        self.slow_timeout = slow_timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.rate_limit_patience = rate_limit_patience
-        self.pool_size = pool_size
-        self.session_duration = session_duration
         self.session = self._new_session()
         self._anonymous: requests.Session | None = None
         self._login_lock = threading.Lock()
@@ -124,7 +107,9 @@ class Transport:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size, max_retries=0)
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=self.options.pool_size, max_retries=0
+        )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers["User-Agent"] = f"voicefs/{__version__} python-requests"
@@ -136,6 +121,10 @@ class Transport:
         if self._anonymous is None:
             self._anonymous = self._new_session()
         return self._anonymous
+
+    @property
+    def max_retries(self) -> int:
+        return self.options.max_retries
 
     def close(self) -> None:
         self.session.close()
@@ -169,8 +158,8 @@ class Transport:
                     errno.EACCES, "login: no email and password to log in with", operation="login"
                 )
             payload: dict[str, Any] = {"email": creds.email, "password": creds.password.reveal()}
-            if self.session_duration:
-                payload["session_duration"] = self.session_duration
+            if self.options.session_duration:
+                payload["session_duration"] = self.options.session_duration
             operation = f"log in as {creds.email}"
             try:
                 response = self.request(
@@ -247,7 +236,7 @@ class Transport:
                 )
             except requests.RequestException as exc:
                 failures += 1
-                if (idempotent or never_sent(exc)) and failures <= self.max_retries:
+                if (idempotent or never_sent(exc)) and failures <= self.options.max_retries:
                     log.debug(
                         "%s %s failed (%s); retry %d",
                         method,
@@ -271,7 +260,7 @@ class Transport:
                 continue
             if status == 429:
                 delay = retry_after_seconds(response)
-                if rate_waited + delay > self.rate_limit_patience:
+                if rate_waited + delay > self.options.rate_limit_patience:
                     error = error_for_response(response, operation)
                     raise RateLimitedError(
                         errno.EIO,
@@ -290,7 +279,7 @@ class Transport:
                 continue
             if status in RETRYABLE_STATUS:
                 failures += 1
-                if idempotent and failures <= self.max_retries:
+                if idempotent and failures <= self.options.max_retries:
                     response.close()
                     self.sleep_backoff(failures)
                     continue
@@ -332,7 +321,7 @@ class Transport:
             if own and authenticate:
                 all_headers.update(self._auth_headers())
             session = self.session if own else self.anonymous
-            timeout = self.slow_timeout if kind != FAST else self.timeout
+            timeout = self.options.slow_timeout if kind != FAST else self.options.timeout
             started = time.monotonic()
             slot = self.limiter.slot(kind) if own else contextlib.nullcontext()
             with slot:
@@ -368,7 +357,7 @@ class Transport:
 
     def sleep_backoff(self, failures: int) -> None:
         """Exponential backoff with jitter: half fixed, half random."""
-        delay = min(self.max_backoff, self.backoff * (2 ** (failures - 1)))
+        delay = min(MAX_BACKOFF, self.options.backoff * (2 ** (failures - 1)))
         time.sleep(delay / 2 + random.uniform(0, delay / 2))
 
     # -- helpers ------------------------------------------------------------------------------

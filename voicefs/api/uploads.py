@@ -8,16 +8,19 @@ socket instead of reading the encoder 16 KiB at a time.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from requests_toolbelt import MultipartEncoder
+
+from voicefs.api.errors import InvalidRequestError
 
 CHUNK_SIZE = 1 << 20
 AUDIO_TYPES = {
@@ -28,6 +31,39 @@ AUDIO_TYPES = {
 }
 
 UploadInput = str | os.PathLike[str] | IO[bytes]
+Progress = Callable[[int], object]
+"""Told how many bytes of the file were sent so far (a retry starts again from 0)."""
+
+# What the multipart encoder or the service's form parser would change in a file name:
+# the encoder percent-encodes '"', CR and LF; parsers drop everything up to a backslash
+# when the name looks like a Windows path; other control characters do not survive a
+# header on every gateway.
+_UNSENDABLE = {'"': "a double quote", "\\": "a backslash"}
+
+
+def unsendable_reason(file_name: str) -> str | None:
+    """Why a file name would not reach the service exactly as written, or None."""
+    for character in file_name:
+        if character in _UNSENDABLE:
+            return f"it contains {_UNSENDABLE[character]}"
+        if ord(character) < 0x20 or ord(character) == 0x7F:
+            return f"it contains the control character {character!r}"
+    try:
+        file_name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it is not valid UTF-8"
+    return None
+
+
+def check_file_name(file_name: str) -> None:
+    """Refuses (EINVAL, a ValueError) a name the upload would change, before any request:
+    a name that round-trips is what makes an upload findable, so sent at most once."""
+    reason = unsendable_reason(file_name)
+    if reason is not None:
+        raise InvalidRequestError(
+            errno.EINVAL,
+            f"{file_name!r} cannot be sent to the service exactly as written ({reason}); rename it",
+        )
 
 
 def content_type_for(file_name: str) -> str:
@@ -37,9 +73,13 @@ def content_type_for(file_name: str) -> str:
 class _Window:
     """`size` bytes of a file from `start`: what MultipartEncoder reads (`read` and `len`)."""
 
-    def __init__(self, handle: IO[bytes], start: int, size: int) -> None:
+    def __init__(
+        self, handle: IO[bytes], start: int, size: int, progress: Progress | None = None
+    ) -> None:
         self._handle = handle
         self._remaining = size
+        self._sent = 0
+        self._progress = progress
         handle.seek(start)
 
     @property
@@ -52,6 +92,9 @@ class _Window:
         wanted = self._remaining if size is None or size < 0 else min(size, self._remaining)
         data = self._handle.read(wanted)
         self._remaining -= len(data)
+        self._sent += len(data)
+        if self._progress is not None and data:
+            self._progress(self._sent)
         if not data:
             self._remaining = 0  # the file shrank under us; the length check will fail loudly
         return data
@@ -82,14 +125,18 @@ class UploadSource:
     else (a pipe, a socket) is first spooled to a temporary file on disk, never into memory.
     """
 
-    def __init__(self, source: UploadInput, file_name: str | None = None) -> None:
+    def __init__(
+        self, source: UploadInput, file_name: str | None = None, progress: Progress | None = None
+    ) -> None:
         self._source = source
+        self._progress = progress
         if isinstance(source, str | os.PathLike):
             self.file_name = file_name or Path(os.fspath(source)).name
         else:
             name = getattr(source, "name", None)
             default = Path(name).name if isinstance(name, str) else "upload"
             self.file_name = file_name or default
+        check_file_name(self.file_name)
         self.content_type = content_type_for(self.file_name)
         self.size = 0
         self._handle: IO[bytes] | None = None
@@ -124,7 +171,7 @@ class UploadSource:
         """A fresh reader over the whole upload (a retry starts from the beginning)."""
         if self._handle is None:
             raise RuntimeError("UploadSource.window() outside opened()")
-        return _Window(self._handle, self._start, self.size)
+        return _Window(self._handle, self._start, self.size, self._progress)
 
 
 def _seekable(handle: IO[bytes]) -> bool:

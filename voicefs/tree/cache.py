@@ -3,8 +3,12 @@
 Requests are the scarce resource (500 per 300 s), so listings are kept for `ttl` seconds;
 a listing with items still processing is kept only `processing_ttl` seconds, so finished
 conversions appear by themselves; a name that is not found re-reads a listing older than
-`missing_ttl` once, so something created elsewhere shows up soon. Writes invalidate exactly
-the listings they change.
+`missing_ttl` once, so something created elsewhere shows up soon.
+
+Concurrent misses of one key share one load (single flight): a file manager or the mount's
+threads looking up many names at once cost what one thread would. The filesystem's own
+writes edit the cached listings with what the service answered (`update`), so writing N
+files into a listed folder costs N requests, not N re-listings.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cachetools import TLRUCache
@@ -29,7 +33,16 @@ DEFAULT_MAX_ENTRIES = 10_000
 class Cached:
     value: Any
     loaded_at: float
-    lifetime: float
+    expires_at: float
+
+
+@dataclass
+class _Flight:
+    """One load in progress; the threads that missed the same key wait for its outcome."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: BaseException | None = None
 
 
 class ListingCache:
@@ -44,11 +57,16 @@ class ListingCache:
         self.processing_ttl = min(processing_ttl, ttl)
         self.missing_ttl = missing_ttl
         self._lock = threading.RLock()
+        self._flights: dict[Hashable, _Flight] = {}
         self._entries: TLRUCache[Hashable, Cached] = TLRUCache(
             maxsize=max_entries,
-            ttu=lambda _key, cached, now: now + cached.lifetime,
+            ttu=lambda _key, cached, _now: cached.expires_at,
             timer=time.monotonic,
         )
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
 
     def get(
         self,
@@ -59,17 +77,37 @@ class ListingCache:
         lifetime: float | None = None,
     ) -> T:
         """The cached value of key, else `load()`, kept `lifetime` seconds (default: the
-        TTL; shorter when `unsettled(value)`)."""
+        TTL; shorter when `unsettled(value)`). Threads that miss the same key while it is
+        loading wait for that load instead of sending their own request."""
         with self._lock:
             cached = self._entries.get(key)
-        if cached is not None:
-            value: T = cached.value
+            if cached is not None:
+                value: T = cached.value
+                return value
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            shared: T = flight.value
+            return shared
+        try:
+            value = load()
+            if unsettled is not None and unsettled(value):
+                lifetime = self.processing_ttl
+            self.put(key, value, lifetime)
+            flight.value = value
             return value
-        value = load()
-        if unsettled is not None and unsettled(value):
-            lifetime = self.processing_ttl
-        self.put(key, value, lifetime)
-        return value
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()
 
     def peek(self, key: Hashable) -> Any:
         """The cached value of key, or None: never loads."""
@@ -78,12 +116,34 @@ class ListingCache:
         return None if cached is None else cached.value
 
     def put(self, key: Hashable, value: Any, lifetime: float | None = None) -> None:
-        if self.ttl <= 0:
+        if not self.enabled:
             return
+        now = time.monotonic()
         with self._lock:
             self._entries[key] = Cached(
-                value, time.monotonic(), self.ttl if lifetime is None else lifetime
+                value, now, now + (self.ttl if lifetime is None else lifetime)
             )
+
+    def update(
+        self,
+        key: Hashable,
+        change: Callable[[Any], Any],
+        *,
+        unsettled: Callable[[Any], bool] | None = None,
+    ) -> bool:
+        """Replaces a cached value by `change(value)`, keeping its expiry (shortened to the
+        processing TTL when the new value is unsettled). False when key was not cached: then
+        nothing is known to change, and the next read loads it."""
+        with self._lock:
+            cached = self._entries.get(key)
+            if cached is None:
+                return False
+            value = change(cached.value)
+            expires = cached.expires_at
+            if unsettled is not None and unsettled(value):
+                expires = min(expires, time.monotonic() + self.processing_ttl)
+            self._entries[key] = Cached(value, cached.loaded_at, expires)
+            return True
 
     def age(self, key: Hashable) -> float | None:
         """Seconds since key was loaded, or None when it is not cached."""

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import errno
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 from voicefs.api.errors import ServiceError
+
+ERRORS_KEPT = 200
 
 
 @contextmanager
@@ -18,6 +23,8 @@ def errors_at(path: str) -> Iterator[None]:
         reason = exc.strerror or str(exc)
         if reason.startswith(f"{path}: "):
             raise
+        if exc.operation:  # the client's wording names ids; the caller's path replaces it
+            reason = reason.removeprefix(f"{exc.operation}: ")
         raised = type(exc)(
             exc.errno or errno.EIO,
             f"{path}: {reason}",
@@ -39,3 +46,33 @@ def path_error(code: int, message: str, path: str) -> OSError:
         errno.ENOTDIR: NotADirectoryError,
     }.get(code, OSError)
     return exception(code, f"{path}: {message}")
+
+
+class ErrorLog:
+    """Recent errors, one line each with the time, errno, path and the service's reason:
+    what `/.voicefs/errors.log` shows. Bounded, so a long-lived mount does not grow."""
+
+    def __init__(self, kept: int = ERRORS_KEPT) -> None:
+        self._lines: deque[str] = deque(maxlen=kept)
+        self._lock = threading.Lock()
+
+    def record(self, error: OSError) -> None:
+        code = errno.errorcode.get(error.errno or errno.EIO, "EIO")
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        reason = " ".join((error.strerror or str(error)).split())
+        with self._lock:
+            self._lines.append(f"{when} {code} {reason}")
+
+    def text(self) -> str:
+        with self._lock:
+            return "".join(f"{line}\n" for line in self._lines)
+
+    @contextmanager
+    def errors_at(self, path: str) -> Iterator[None]:
+        """`errors_at(path)`, and each error that passes is recorded here."""
+        try:
+            with errors_at(path):
+                yield
+        except ServiceError as exc:
+            self.record(exc)
+            raise

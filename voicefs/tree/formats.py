@@ -17,12 +17,12 @@ from datetime import datetime, timezone
 from errno import EINVAL
 from typing import Any, Protocol, TypeVar
 
+from voicefs.api.limits import NAME_MAX as LABEL_MAX  # labels share the names' limit
+from voicefs.api.limits import NOTE_MAX
+from voicefs.api.limits import TTS_TEXT_MAX as TTS_MAX
 from voicefs.api.records import Calibration, ConversionRequest, Recording, Voice
 from voicefs.tree.names import ERROR_SUFFIX
 
-LABEL_MAX = 40  # the service's limit for labels
-NOTE_MAX = 2000
-TTS_MAX = 1000
 AUTO = "auto"  # calibration=auto: the service picks the calibration
 _OPTIONS = ("accent", "style", "semitones", "label")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
+from voicefs.api.records import RecordingState, RecordingType
+
 AUDIO_EXTENSIONS = (".wav", ".ogg", ".mp3", ".flac")
 DEFAULT_EXTENSION = ".wav"
 SLASH = "\uff0f"  # FULLWIDTH SOLIDUS: how "/" inside a name is shown
@@ -74,7 +76,7 @@ def base_name(recording: Nameable) -> str:
     """The audio name before de-duplication: label, else file name, else id (CONTRACT §2)."""
     extension = extension_of(recording.file_name, recording.url)
     label = recording.label
-    if not label and recording.type != "original" and recording.model_name:
+    if not label and recording.type != RecordingType.ORIGINAL and recording.model_name:
         label = recording.model_name  # a conversion without a label is named after its voice
     if label:
         return escape(label if label.lower().endswith(extension) else label + extension)
@@ -137,9 +139,9 @@ def _free_variant(entry: Named, taken: set[str], keep_extension: bool) -> str:
 
 def state_name(audio_name: str, state: str) -> str:
     """What a recording shows as: its audio name when done, else `<name>.processing|.error`."""
-    if state == "done":
+    if state == RecordingState.DONE:
         return audio_name
-    if state == "error":
+    if state == RecordingState.ERROR:
         return audio_name + ERROR_SUFFIX
     return audio_name + PROCESSING_SUFFIX
 

@@ -4,6 +4,9 @@ Listing costs (requests are the scarce resource): the project list is one paged 
 project's folders one; a folder's recordings one paged `GET /api/recordings?folder_id=…` with
 originals and conversions together; a whole project's recordings (for find/walk/du) one paged
 `GET /api/recordings?project_id=…`, which fills every folder of the project at once.
+
+What the filesystem itself creates, renames or deletes is written into the cached listings
+from the service's answer (the `remember_*` and `drop_*` methods), never re-listed.
 """
 
 from __future__ import annotations
@@ -12,46 +15,43 @@ import errno
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 from cachetools import LRUCache
 
 from voicefs.api import VoiceClient
-from voicefs.api.records import Folder, Project, Recording
+from voicefs.api.records import Calibration, Folder, Project, Recording, Voice
 from voicefs.tree import names
 from voicefs.tree.cache import ListingCache
-from voicefs.tree.errors import path_error
-from voicefs.tree.nodes import (
-    ACCOUNT,
-    COMPANION,
-    CONTROL,
-    CONVERSION,
-    FOLDER,
-    ORIGINAL,
-    PROJECT,
-    ROOT,
-    SIDECAR,
-    Node,
+from voicefs.tree.errors import ErrorLog, path_error
+from voicefs.tree.layout import (
+    ACCOUNT_DIRECTORY,
+    ACCOUNT_FILES,
+    EXPORT_SUFFIXES,
+    FOLDER_RESERVED,
+    MANIFEST,
+    ORDER,
+    ROOT_RESERVED,
+    SIDECAR_RESERVED,
 )
+from voicefs.tree.nodes import Node, NodeKind, Role
 
-ACCOUNT_DIRECTORY = ".voicefs"
-MANIFEST = "recordings.csv"
-ORDER = "order.txt"
-ROOT_RESERVED = (ACCOUNT_DIRECTORY,)
-FOLDER_RESERVED = (MANIFEST,)
-SIDECAR_RESERVED = (ORDER, MANIFEST)
-
-ROOT_NODE = Node(path="", kind=ROOT, is_directory=True)
+ROOT_NODE = Node(path="", kind=NodeKind.ROOT, is_directory=True)
+VOICES_TTL = 600.0  # the voice catalogue changes rarely; order.txt templates list it
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _unsettled(recordings: Sequence[Recording]) -> bool:
-    return any(r.state == "processing" for r in recordings)
+    return any(r.is_processing for r in recordings)
 
 
 class Tree:
     def __init__(self, client: VoiceClient, cache: ListingCache) -> None:
         self.client = client
         self.cache = cache
+        self.errors = ErrorLog()
+        self.errors_at = self.errors.errors_at  # the client's errors, with the path, logged
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False
@@ -60,8 +60,6 @@ class Tree:
         self._children_memo: LRUCache[tuple[str, str], tuple[Any, Node, list[Node]]] = LRUCache(
             maxsize=4096
         )
-        # The account directory's entries come from voicefs.tree.account, which sets this.
-        self.account_children: Callable[[Node], list[Node]] = lambda node: []
 
     # ------------------------------------------------------------------ listings
 
@@ -81,8 +79,11 @@ class Tree:
             unsettled=_unsettled,
         )
 
+    def originals(self, folder: Folder) -> list[Recording]:
+        return [r for r in self.recordings(folder) if r.is_original]
+
     def _seen(self, recordings: list[Recording]) -> list[Recording]:
-        if any(r.type != "original" for r in recordings):
+        if any(not r.is_original for r in recordings):
             self.listings_show_conversions = True
         return recordings
 
@@ -114,79 +115,116 @@ class Tree:
         )
 
     def _account_has_conversions(self) -> bool:
-        stats = self.cache.get(("stats",), self.client.stats)
+        stats = self.stats()
         total = stats.get("conversions", {}).get("total") if isinstance(stats, dict) else None
         return not isinstance(total, int) or total > 0
+
+    def stats(self) -> dict[str, Any]:
+        return self.cache.get(("stats",), self.client.stats)
+
+    def voices(self) -> list[Voice]:
+        return self.cache.get(
+            ("voices",), lambda: list(self.client.list_voices()), lifetime=VOICES_TTL
+        )
+
+    def calibrations(self) -> list[Calibration]:
+        return self.cache.get(("calibrations",), lambda: list(self.client.list_calibrations()))
+
+    def account_time(self) -> datetime:
+        """The time of the account's newest project activity, for files generated from the
+        account as a whole (the epoch for an empty account): the service's, never now."""
+        times = [p.last_recording_at or p.created_at for p in self.projects()]
+        return max((t for t in times if t is not None), default=EPOCH)
 
     # ----------------------------------------------------------------- contents
 
     def children(self, node: Node) -> list[Node]:
         """The entries of a directory node, in a stable order. Worked out once per listing
         and directory: a walk asks for the same directories again and again."""
-        if node.kind == ACCOUNT and node.is_directory:
-            return self.account_children(node)
+        if node.kind == NodeKind.ACCOUNT:
+            return self._account_children(node)
         source = self._source_listing(node)
+        memo_key = (node.kind.value, node.path)
         with self._memo_lock:
-            memo = self._children_memo.get((node.kind, node.path))
+            memo = self._children_memo.get(memo_key)
         if memo is not None and memo[0] is source and memo[1] == node:
             return memo[2]
-        if node.kind == ROOT:
+        if node.kind == NodeKind.ROOT:
             result = self._root_children()
-        elif node.kind == PROJECT:
+        elif node.kind == NodeKind.PROJECT:
             result = self._project_children(node)
-        elif node.kind == FOLDER:
+        elif node.kind == NodeKind.FOLDER:
             result = self._folder_children(node)
         else:
             result = self._sidecar_children(node)
-        if node.kind != SIDECAR or self.listings_show_conversions:
+        if node.kind != NodeKind.SIDECAR or self.listings_show_conversions:
             with self._memo_lock:
-                self._children_memo[(node.kind, node.path)] = (source, node, result)
+                self._children_memo[memo_key] = (source, node, result)
         return result
+
+    def child_named(self, directory: Node, name: str) -> Node | None:
+        """The entry of a directory with this exact name, from the cached listing."""
+        return next((c for c in self.children(directory) if c.name == name), None)
+
+    def directory_recordings(self, directory: Node) -> list[Recording]:
+        """The recordings a folder (its originals) or a sidecar (its conversions) shows."""
+        if directory.kind == NodeKind.FOLDER:
+            return self.originals(directory.folder_of())
+        if directory.kind == NodeKind.SIDECAR:
+            return self.conversions(directory.folder_of(), directory.original_of())
+        return []
+
+    def recording_named(self, directory: Node, audio_name: str) -> Recording | None:
+        """The recording of a folder or sidecar whose audio name (the name it has when done,
+        which its companions keep) is `audio_name`."""
+        recordings = self.directory_recordings(directory)
+        assigned = self.audio_names(recordings, self.reserved_names(directory))
+        return next((r for r in recordings if assigned[r.id] == audio_name), None)
 
     def _source_listing(self, node: Node) -> list[Any]:
         """The cached listing a directory's entries are made from (loaded if need be)."""
-        if node.kind == ROOT:
+        if node.kind == NodeKind.ROOT:
             return self.projects()
-        if node.kind == PROJECT and node.project is not None:
-            return self.folders(node.project)
-        if node.kind in (FOLDER, SIDECAR) and node.folder is not None:
-            if node.kind == SIDECAR and node.original is None:
-                raise path_error(errno.ENOENT, "No such file or directory", node.path)
-            return self.recordings(node.folder)
+        if node.kind == NodeKind.PROJECT:
+            return self.folders(node.project_of())
+        if node.kind in (NodeKind.FOLDER, NodeKind.SIDECAR):
+            if node.kind == NodeKind.SIDECAR:
+                node.original_of()
+            return self.recordings(node.folder_of())
         raise path_error(errno.ENOTDIR, "Not a directory", node.path)
 
     def _root_children(self) -> list[Node]:
         projects = self.projects()
         assigned = self.directory_names(projects, ROOT_RESERVED)
-        nodes = [ROOT_NODE.child(assigned[p.id], PROJECT, project=p) for p in projects]
-        account = ROOT_NODE.child(ACCOUNT_DIRECTORY, ACCOUNT, role="account", is_directory=True)
+        nodes = [ROOT_NODE.child(assigned[p.id], NodeKind.PROJECT, project=p) for p in projects]
+        account = ROOT_NODE.child(
+            ACCOUNT_DIRECTORY, NodeKind.ACCOUNT, role=Role.ACCOUNT, is_directory=True
+        )
         return [*nodes, account]
 
     def _project_children(self, node: Node) -> list[Node]:
-        assert node.project is not None
-        folders = self.folders(node.project)
+        folders = self.folders(node.project_of())
         assigned = self.directory_names(folders)
-        return [node.child(assigned[f.id], FOLDER, folder=f) for f in folders]
+        return [node.child(assigned[f.id], NodeKind.FOLDER, folder=f) for f in folders]
 
     def _folder_children(self, node: Node) -> list[Node]:
-        assert node.folder is not None
-        originals = [r for r in self.recordings(node.folder) if r.type == "original"]
+        originals = self.originals(node.folder_of())
         return [
-            *self._recording_nodes(node, originals, ORIGINAL, FOLDER_RESERVED),
-            node.child(MANIFEST, CONTROL, role="manifest"),
+            *self._recording_nodes(node, originals, NodeKind.ORIGINAL, FOLDER_RESERVED),
+            node.child(MANIFEST, NodeKind.CONTROL, role=Role.MANIFEST),
         ]
 
     def _sidecar_children(self, node: Node) -> list[Node]:
-        assert node.folder is not None and node.original is not None
-        conversions = self.conversions(node.folder, node.original)
+        original = node.original_of()
+        conversions = self.conversions(node.folder_of(), original)
         return [
-            *self._recording_nodes(node, conversions, CONVERSION, SIDECAR_RESERVED),
-            node.child(ORDER, CONTROL, role="order", recording=node.original),
-            node.child(MANIFEST, CONTROL, role="manifest"),
+            *self._recording_nodes(node, conversions, NodeKind.CONVERSION, SIDECAR_RESERVED),
+            node.child(ORDER, NodeKind.CONTROL, role=Role.ORDER, recording=original),
+            node.child(MANIFEST, NodeKind.CONTROL, role=Role.MANIFEST),
         ]
 
     def _recording_nodes(
-        self, parent: Node, recordings: list[Recording], kind: str, reserved: Sequence[str]
+        self, parent: Node, recordings: list[Recording], kind: NodeKind, reserved: Sequence[str]
     ) -> list[Node]:
         assigned = self.audio_names(recordings, reserved)
         nodes: list[Node] = []
@@ -195,28 +233,60 @@ class Tree:
             nodes.append(
                 parent.child(names.state_name(audio, recording.state), kind, recording=recording)
             )
-            if kind == ORIGINAL:
+            if kind == NodeKind.ORIGINAL:
                 nodes.append(
                     parent.child(
                         audio + names.SIDECAR_SUFFIX,
-                        SIDECAR,
+                        NodeKind.SIDECAR,
                         recording=recording,
                         original=recording,
                     )
                 )
-            if recording.starred:
-                nodes.append(
-                    parent.child(
-                        audio + names.STAR_SUFFIX, COMPANION, recording=recording, role="star"
+            companions = (
+                (recording.starred, names.STAR_SUFFIX, Role.STAR),
+                (recording.note is not None, names.NOTE_SUFFIX, Role.NOTE),
+            )
+            for present, suffix, role in companions:
+                if present:
+                    nodes.append(
+                        parent.child(
+                            audio + suffix, NodeKind.COMPANION, recording=recording, role=role
+                        )
                     )
-                )
-            if recording.note is not None:
-                nodes.append(
-                    parent.child(
-                        audio + names.NOTE_SUFFIX, COMPANION, recording=recording, role="note"
-                    )
-                )
         return nodes
+
+    def _account_children(self, node: Node) -> list[Node]:
+        """/.voicefs: the account files, calibrations/ and exports/ (CONTRACT §2)."""
+        if node.role == Role.CALIBRATIONS:
+            calibrations = self.calibrations()
+            assigned = names.assign_names(
+                [
+                    names.Named(names.escape(c.name) + calibration_extension(c), c.id, c.created_at)
+                    for c in calibrations
+                ]
+            )
+            return [
+                node.child(
+                    assigned[c.id], NodeKind.ACCOUNT, role=Role.CALIBRATION_AUDIO, calibration=c
+                )
+                for c in calibrations
+            ]
+        if node.role == Role.EXPORTS:
+            projects = self.projects()
+            assigned = self.directory_names(projects)
+            return [
+                node.child(assigned[p.id] + suffix, NodeKind.ACCOUNT, role=role, project=p)
+                for p in projects
+                for suffix, role in EXPORT_SUFFIXES
+            ]
+        if node.role != Role.ACCOUNT:
+            raise path_error(errno.ENOTDIR, "Not a directory", node.path)
+        files = [node.child(name, NodeKind.ACCOUNT, role=role) for name, role in ACCOUNT_FILES]
+        directories = [
+            node.child(str(role), NodeKind.ACCOUNT, role=role, is_directory=True)
+            for role in (Role.CALIBRATIONS, Role.EXPORTS)
+        ]
+        return [*files, *directories]
 
     @staticmethod
     def directory_names(
@@ -238,24 +308,24 @@ class Tree:
 
     # --------------------------------------------------------------- resolution
 
-    def resolve(self, path: str) -> Node:
+    def resolve(self, path: str, *, reread_missing: bool = True) -> Node:
         """The node at path (components separated by "/", no protocol); FileNotFoundError
-        when there is none."""
+        when there is none. With `reread_missing`, a name missing from a listing older than
+        the cache's `missing_ttl` re-reads it once (something created elsewhere)."""
         node = ROOT_NODE
         for part in [p for p in path.split("/") if p]:
-            node = self._child_named(node, part, path)
+            node = self._child_named(node, part, path, reread_missing)
         return node
 
-    def _child_named(self, node: Node, name: str, path: str) -> Node:
+    def _child_named(self, node: Node, name: str, path: str, reread_missing: bool) -> Node:
         if not node.is_directory:
             raise path_error(errno.ENOENT, "No such file or directory", path)
-        for attempt in range(2):
-            for child in self.children(node):
-                if child.name == name:
-                    return child
-            if attempt == 0 and not self._reread_after_miss(node):
-                break
-        raise path_error(errno.ENOENT, "No such file or directory", path)
+        child = self.child_named(node, name)
+        if child is None and reread_missing and self._reread_after_miss(node):
+            child = self.child_named(node, name)
+        if child is None:
+            raise path_error(errno.ENOENT, "No such file or directory", path)
+        return child
 
     def _reread_after_miss(self, node: Node) -> bool:
         """Drops the listing behind node when it is old enough that a miss may be news."""
@@ -268,33 +338,86 @@ class Tree:
     @staticmethod
     def reserved_names(directory: Node) -> Sequence[str]:
         """Names a directory's virtual files take before any recording."""
-        return {FOLDER: FOLDER_RESERVED, SIDECAR: SIDECAR_RESERVED, ROOT: ROOT_RESERVED}.get(
-            directory.kind, ()
-        )
+        reserved = {
+            NodeKind.FOLDER: FOLDER_RESERVED,
+            NodeKind.SIDECAR: SIDECAR_RESERVED,
+            NodeKind.ROOT: ROOT_RESERVED,
+        }
+        return reserved.get(directory.kind, ())
 
     @staticmethod
     def listing_key(node: Node) -> Hashable | None:
         """The cache key of the listing a directory node's entries come from."""
-        if node.kind == ROOT:
+        if node.kind == NodeKind.ROOT:
             return ("projects",)
-        if node.kind == PROJECT and node.project is not None:
+        if node.kind == NodeKind.PROJECT and node.project is not None:
             return ("folders", node.project.id)
-        if node.kind in (FOLDER, SIDECAR) and node.folder is not None:
+        if node.kind in (NodeKind.FOLDER, NodeKind.SIDECAR) and node.folder is not None:
             return ("recordings", node.folder.id)
+        if node.kind == NodeKind.ACCOUNT and node.role == Role.CALIBRATIONS:
+            return ("calibrations",)
         return None
 
-    # ------------------------------------------------------------- invalidation
+    # ------------------------------------------- the filesystem's own changes
 
-    def forget_projects(self) -> None:
-        self.cache.invalidate(("projects",))
+    def remember_project(self, project: Project) -> None:
+        self._upsert(("projects",), project)
 
-    def forget_folders(self, project_id: str) -> None:
+    def drop_project(self, project_id: str) -> None:
+        self._remove(("projects",), {project_id})
         self.cache.invalidate(("folders", project_id))
 
+    def remember_folder(self, folder: Folder) -> None:
+        self._upsert(("folders", folder.project_id), folder)
+
+    def drop_folder(self, project_id: str, folder_id: str) -> None:
+        self._remove(("folders", project_id), {folder_id})
+        self.cache.invalidate(("recordings", folder_id))
+
+    def remember_recording(self, folder_id: str, recording: Recording) -> None:
+        """A recording the service just returned (created or changed) into its folder's
+        cached listing; a new original with no conversions yet needs no other request."""
+        if not recording.is_original:
+            self.listings_show_conversions = True
+        if not self._upsert(("recordings", folder_id), recording, unsettled=_unsettled):
+            return
+        if recording.original_id:
+            self.cache.update(
+                ("conversions", recording.original_id),
+                lambda listing: _upserted(listing, recording),
+                unsettled=_unsettled,
+            )
+
+    def drop_recording(self, folder_id: str, recording: Recording) -> None:
+        """A deleted recording out of its folder's listing, with its conversions."""
+        gone = {recording.id}
+        self.cache.update(
+            ("recordings", folder_id),
+            lambda listing: [r for r in listing if r.id not in gone and r.original_id not in gone],
+        )
+        self.cache.invalidate(("conversions", recording.id))
+        if recording.original_id:
+            self._remove(("conversions", recording.original_id), gone)
+
     def forget_recordings(self, folder_id: str, original_id: str | None = None) -> None:
+        """Drops a folder's listing: for changes whose result the service does not return
+        (orders, notes), the next read lists it again."""
         self.cache.invalidate(("recordings", folder_id))
         if original_id:
             self.cache.invalidate(("conversions", original_id))
+
+    def _upsert(
+        self,
+        key: Hashable,
+        entry: Project | Folder | Recording,
+        unsettled: Callable[[Any], bool] | None = None,
+    ) -> bool:
+        return self.cache.update(
+            key, lambda listing: _upserted(listing, entry), unsettled=unsettled
+        )
+
+    def _remove(self, key: Hashable, ids: set[str]) -> None:
+        self.cache.update(key, lambda listing: [e for e in listing if e.id not in ids])
 
     def cached_keys_along(self, path: str) -> list[Hashable]:
         """The cache keys of the listings on the way to path, as far as they are cached:
@@ -314,3 +437,16 @@ class Tree:
             folder_names = self.directory_names(folders)
             keys += [("recordings", f.id) for f in folders if folder_names[f.id] == parts[1]]
         return keys
+
+
+def _upserted(listing: list[Any], entry: Any) -> list[Any]:
+    """A new listing with entry replacing the one of its id, or added at the end (listings
+    are oldest first, and what was just created is the newest)."""
+    if any(e.id == entry.id for e in listing):
+        return [entry if e.id == entry.id else e for e in listing]
+    return [*listing, entry]
+
+
+def calibration_extension(calibration: Calibration) -> str:
+    """A calibration's audio extension, from the file path it is served at."""
+    return names.extension_of(str(calibration.raw.get("key") or ""))
