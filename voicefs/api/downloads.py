@@ -3,10 +3,17 @@
 A range is asked with `Range: bytes=a-b`; a server that ignores it and answers 200 gets the
 prefix skipped and the tail cut, so callers always receive exactly [start, end). A connection
 dropped mid-body resumes from the last byte received, a bounded number of times.
+
+`read_range` gives the bytes as one object: when the response says how long its body is, the
+body is received straight into a buffer of its final size, which then becomes the result.
+Collecting chunks and joining them would hold the body twice, touch twice as much fresh
+memory and copy it all once more after the last byte arrived (a third of a whole-file read's
+time on loopback).
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from email.message import Message
@@ -75,6 +82,16 @@ def filename_from_disposition(value: str | None) -> str | None:
     return str(name) if name else None
 
 
+def body_length(response: requests.Response) -> int | None:
+    """The body's length in bytes as received; None when unknown or content-encoded (then
+    only `iter_content` gives the decoded bytes)."""
+    length = response.headers.get("Content-Length", "")
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if not length.isdigit() or encoding not in ("", "identity"):
+        return None
+    return int(length)
+
+
 def iter_range(
     transport: Transport,
     url: str,
@@ -86,43 +103,171 @@ def iter_range(
     kind: str = FAST,
 ) -> Iterator[bytes]:
     """The bytes [start, end) of `url` as chunks; resumes after a dropped connection."""
-    operation = operation or f"download {url}"
-    position = start
-    resumes = 0
-    while end is None or position < end:
-        headers = {"Accept-Encoding": "identity"}
-        if position > 0 or end is not None:
-            headers["Range"] = range_header(position, end)
+    download = _Download(transport, url, start, end, operation, kind)
+    while (opened := download.open()) is not None:
+        response, skip = opened
         try:
-            response = transport.request(
-                "GET", url, operation=operation, headers=headers, stream=True, kind=kind
-            )
-        except InvalidRequestError as exc:
-            if exc.status == 416:  # the range starts at or past the end of the file
-                return
-            raise
-        try:
-            skip = _bytes_to_skip(response, position)
-            for chunk in response.iter_content(chunk_size):
-                if skip:
-                    if len(chunk) <= skip:
-                        skip -= len(chunk)
-                        continue
-                    chunk = chunk[skip:]
-                    skip = 0
-                if end is not None and position + len(chunk) >= end:
-                    yield chunk[: end - position]
-                    return
-                position += len(chunk)
+            for chunk in _cut(response.iter_content(chunk_size), skip, download.left()):
+                download.position += len(chunk)
                 yield chunk
             return
         except _BODY_ERRORS as exc:
-            resumes += 1
-            if resumes > transport.max_retries:
-                raise unreachable(operation, exc) from exc
-            transport.sleep_backoff(resumes)
+            download.dropped(exc)
         finally:
             response.close()
+
+
+def read_range(
+    transport: Transport,
+    url: str,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    operation: str | None = None,
+    kind: str = FAST,
+) -> bytes:
+    """The bytes [start, end) of `url` in one object; resumes after a dropped connection."""
+    download = _Download(transport, url, start, end, operation, kind)
+    parts: list[bytes] = []  # one per response: more than one only after a drop
+    while (opened := download.open()) is not None:
+        response, skip = opened
+        buffer: _Buffer | None = None
+        try:
+            length = body_length(response)
+            if length is None:  # nothing to size a buffer with: chunks, joined at the end
+                for chunk in _cut(response.iter_content(CHUNK_SIZE), skip, download.left()):
+                    download.position += len(chunk)
+                    parts.append(chunk)
+            else:
+                left = download.left()
+                size = max(0, length - skip)
+                buffer = _Buffer(size if left is None else min(size, left))
+                _discard(response, skip)
+                buffer.receive(response)
+            break
+        except _BODY_ERRORS as exc:
+            download.dropped(exc)
+        finally:
+            response.close()
+            if buffer is not None:
+                download.position += buffer.filled
+                parts.append(buffer.value())
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+class _Download:
+    """One download of [start, end): where it is, its next request, and its resumes."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        url: str,
+        start: int,
+        end: int | None,
+        operation: str | None,
+        kind: str,
+    ) -> None:
+        self.transport = transport
+        self.url = url
+        self.position = start
+        self.end = end
+        self.operation = operation or f"download {url}"
+        self.kind = kind
+        self.resumes = 0
+
+    def left(self) -> int | None:
+        """Bytes still wanted; None up to the end of the file."""
+        return None if self.end is None else self.end - self.position
+
+    def open(self) -> tuple[requests.Response, int] | None:
+        """A streamed GET from `position` and how many of its bytes precede `position`; None
+        when nothing is left. A whole file is asked without Range."""
+        if self.end is not None and self.position >= self.end:
+            return None
+        headers = {"Accept-Encoding": "identity"}
+        if self.position > 0 or self.end is not None:
+            headers["Range"] = range_header(self.position, self.end)
+        try:
+            response = self.transport.request(
+                "GET",
+                self.url,
+                operation=self.operation,
+                headers=headers,
+                stream=True,
+                kind=self.kind,
+            )
+        except InvalidRequestError as exc:
+            if exc.status == 416:  # the range starts at or past the end of the file
+                return None
+            raise
+        try:
+            return response, _bytes_to_skip(response, self.position)
+        except BaseException:
+            response.close()
+            raise
+
+    def dropped(self, exc: BaseException) -> None:
+        """The body broke off: waits before the next attempt, or gives up with EIO."""
+        self.resumes += 1
+        if self.resumes > self.transport.max_retries:
+            raise unreachable(self.operation, exc) from exc
+        self.transport.sleep_backoff(self.resumes)
+
+
+class _Buffer:
+    """A bytes object of a known size, received into in place: a BytesIO made from a fresh
+    zeroed bytes owns it alone, lends it out writable and hands the same object back
+    (CPython; elsewhere `getvalue` copies, which is still correct)."""
+
+    def __init__(self, size: int) -> None:
+        self._file = io.BytesIO(bytes(size))  # calloc: only the receive touches the pages
+        self._view = self._file.getbuffer()
+        self.size = size
+        self.filled = 0
+
+    def receive(self, response: requests.Response) -> None:
+        """Appends the body to what is filled, until either ends. urllib3 reads each piece
+        into a temporary of its size, which stays in cache at CHUNK_SIZE."""
+        while self.filled < self.size:
+            with self._view[self.filled : self.filled + CHUNK_SIZE] as piece:
+                received = int(response.raw.readinto(piece))
+            if not received:
+                return
+            self.filled += received
+
+    def value(self) -> bytes:
+        """The bytes filled so far; the buffer is done with afterwards."""
+        self._view.release()
+        self._file.truncate(self.filled)
+        value = self._file.getvalue()
+        self._file.close()
+        return value
+
+
+def _discard(response: requests.Response, count: int) -> None:
+    """Reads and drops the first `count` bytes of the body (a 200 to a Range request)."""
+    while count > 0:
+        data = response.raw.read(min(count, CHUNK_SIZE))
+        if not data:
+            return
+        count -= len(data)
+
+
+def _cut(chunks: Iterator[bytes], skip: int, limit: int | None) -> Iterator[bytes]:
+    """`chunks` without their first `skip` bytes and past `limit` bytes."""
+    for chunk in chunks:
+        if skip:
+            if len(chunk) <= skip:
+                skip -= len(chunk)
+                continue
+            chunk = chunk[skip:]
+            skip = 0
+        if limit is not None and len(chunk) >= limit:
+            yield chunk[:limit]
+            return
+        if limit is not None:
+            limit -= len(chunk)
+        yield chunk
 
 
 def _bytes_to_skip(response: requests.Response, position: int) -> int:

@@ -60,9 +60,13 @@ def check_file_name(file_name: str) -> None:
     a name that round-trips is what makes an upload findable, so sent at most once."""
     reason = unsendable_reason(file_name)
     if reason is not None:
+        operation = f"upload {file_name!r}"
         raise InvalidRequestError(
             errno.EINVAL,
-            f"{file_name!r} cannot be sent to the service exactly as written ({reason}); rename it",
+            f"{operation}: the name cannot be sent to the service exactly as written "
+            f"({reason}); rename it",
+            detail=reason,
+            operation=operation,
         )
 
 

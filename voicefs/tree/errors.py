@@ -57,6 +57,10 @@ class ErrorLog:
         self._lock = threading.Lock()
 
     def record(self, error: OSError) -> None:
+        """Adds a line for error, once however many layers it passes through."""
+        if getattr(error, "_voicefs_logged", False):
+            return
+        error._voicefs_logged = True  # type: ignore[attr-defined]
         code = errno.errorcode.get(error.errno or errno.EIO, "EIO")
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         reason = " ".join((error.strerror or str(error)).split())
@@ -69,10 +73,21 @@ class ErrorLog:
 
     @contextmanager
     def errors_at(self, path: str) -> Iterator[None]:
-        """`errors_at(path)`, and each error that passes is recorded here."""
+        """`errors_at(path)`, and each error from the service is recorded here (a path not
+        found is an answer, not an error: `exists` asks that all the time)."""
         try:
             with errors_at(path):
                 yield
         except ServiceError as exc:
+            self.record(exc)
+            raise
+
+    @contextmanager
+    def all_errors_at(self, path: str) -> Iterator[None]:
+        """As `errors_at`, recording every error: for writes, whose refusals are news."""
+        try:
+            with errors_at(path):
+                yield
+        except OSError as exc:
             self.record(exc)
             raise

@@ -80,8 +80,20 @@ class VirtualFiles:
         self, parent: Node, name: str, existing: Node | None, progress: Progress | None = None
     ) -> Writer:
         """What closing a file written as `name` in `parent` does (CONTRACT §3–§4); refuses at
-        once, with EPERM naming what can be written there, what means nothing."""
+        once, with EPERM naming what can be written there, what means nothing. The writer's
+        errors (a bad order line, the service's refusal) go to errors.log."""
         path = posixpath.join(parent.path, name)
+        action = self._action(parent, name, path, existing, progress)
+
+        def write(staged: Path) -> object:
+            with self.tree.errors.all_errors_at(path):
+                return action(staged)
+
+        return write
+
+    def _action(
+        self, parent: Node, name: str, path: str, existing: Node | None, progress: Progress | None
+    ) -> Writer:
         if existing is not None and existing.is_audio:
             raise path_error(
                 errno.EPERM,
