@@ -195,8 +195,6 @@ class Changes:
             raise path_error(errno.EISDIR, "Is a directory", node.path)
         self._remove_file(node)
 
-    _rm = rm_file  # fsspec's older name for it
-
     def _remove_file(self, node: Node) -> None:
         recording = node.audio
         if recording is None:
