@@ -10,8 +10,9 @@ PYTHON="${PYTHON:-python3}"
 
 # fuse3 + libfuse3-3: the mount (fusermount3 and the library mfusepy loads).
 # espeak-ng: real speech for the emulator's text-to-speech (it falls back to a synthetic voice).
-# rsync, sox: the tools the mount tests drive as a user would.
-SYSTEM_PACKAGES=(fuse3 libfuse3-3 espeak-ng rsync sox)
+# rsync, sox, attr (getfattr), vim, libglib2.0-bin (gio): the tools the mount tests drive as a
+# user would.
+SYSTEM_PACKAGES=(fuse3 libfuse3-3 espeak-ng rsync sox attr vim libglib2.0-bin)
 
 missing_system_packages() {
     local pkg

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from voicefs.api import VoiceClient
 from voicefs.api.auth import DEFAULT_PROFILE, DEFAULT_URL, store_profile
@@ -69,6 +71,64 @@ def _login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mount(args: argparse.Namespace) -> int:
+    """Mounts the account (CONTRACT §6); returns once the mount is ready."""
+    from voicefs.mount.runner import MountError, MountOptions, default_cache_dir, mount
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    options = MountOptions(
+        mountpoint=args.mountpoint,
+        url=args.url,
+        profile=args.profile,
+        foreground=args.foreground,
+        cache_dir=args.cache_dir or default_cache_dir(),
+        cache_ttl=args.cache_ttl,
+        cache_size=args.cache_size,
+        timeout=args.timeout,
+        read_only=args.read_only,
+        allow_other=args.allow_other,
+    )
+    try:
+        mount(options)
+    except MountError as exc:
+        print(f"voicefs mount: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _unmount(args: argparse.Namespace) -> int:
+    from voicefs.mount.runner import MountError, unmount
+
+    try:
+        unmount(args.mountpoint)
+    except MountError as exc:
+        print(f"voicefs unmount: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_mount_commands(commands: Any) -> None:
+    from voicefs.mount.runner import DEFAULT_CACHE_SIZE, DEFAULT_CACHE_TTL, DEFAULT_TIMEOUT
+
+    mount = commands.add_parser("mount", help="mount the account as a local drive")
+    mount.add_argument("mountpoint", type=Path)
+    mount.add_argument("--url", help="the service (default: the profile's, or VOICEFS_URL)")
+    mount.add_argument("--profile", help="the profile of the config file to use")
+    mount.add_argument("--foreground", action="store_true", help="stay in the foreground")
+    mount.add_argument("--cache-dir", type=Path, help="default: ~/.cache/voicefs")
+    mount.add_argument("--cache-ttl", type=float, default=DEFAULT_CACHE_TTL, metavar="SECONDS")
+    mount.add_argument("--cache-size", type=int, default=DEFAULT_CACHE_SIZE, metavar="BYTES")
+    mount.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS")
+    mount.add_argument("--read-only", action="store_true")
+    mount.add_argument("--allow-other", action="store_true", help="let other users in")
+    mount.add_argument("-v", "--verbose", action="store_true")
+    mount.set_defaults(run=_mount)
+
+    unmount = commands.add_parser("unmount", help="unmount a mounted account")
+    unmount.add_argument("mountpoint", type=Path)
+    unmount.set_defaults(run=_unmount)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicefs", description="The Respeecher Voice Marketplace API as a filesystem."
@@ -100,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--ready-json", action="store_true", help=argparse.SUPPRESS)
     emulator.add_argument("-v", "--verbose", action="store_true", help="log every request")
     emulator.set_defaults(run=_emulator)
+    _add_mount_commands(commands)
     return parser
 
 

@@ -120,6 +120,8 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         with self.tree.errors_at(path):
             return self.tree.resolve(path)
 
+    resolve = _node  # what the mount and scripts start from: a path as a typed `Node`
+
     # ----------------------------------------------------------------- reading
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -182,7 +184,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     def _describe(self, node: Node) -> dict[str, Any]:
         info: dict[str, Any] = {
             "name": node.path,
-            "size": 0 if node.is_directory else self._size(node),
+            "size": 0 if node.is_directory else self.size_of(node),
             "type": "directory" if node.is_directory else "file",
             "kind": node.kind.value,
         }
@@ -204,11 +206,12 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             info["mtime"] = modified.timestamp()
         return info
 
-    def _size(self, node: Node) -> int | None:
+    def size_of(self, node: Node) -> int | None:
+        """A node's size in bytes; None where only a download would tell (an export)."""
         if node.is_settled_audio:
             return self._audio_size(node)
         if node.is_audio:
-            return len(self._content(node))
+            return len(self.content_of(node))
         return self.virtual.size(node)
 
     def _audio_size(self, node: Node) -> int:
@@ -216,10 +219,10 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         recording = node.recording_of()
         if recording.size is not None:
             return recording.size
-        with self.tree.errors_at(node.path), self.client.open_url(self._audio_url(node)) as f:
+        with self.tree.errors_at(node.path), self.client.open_url(self.audio_url(node)) as f:
             return f.size if f.size is not None else len(f.read())
 
-    def _content(self, node: Node) -> bytes:
+    def content_of(self, node: Node) -> bytes:
         """The bytes of a generated file: a status line for a recording that is not done,
         else what its generated file shows."""
         recording = node.audio
@@ -229,7 +232,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             return f"error: {recording.error or 'the service gave no reason'}\n".encode()
         return f"processing: {recording.process_stage or 'processing'}\n".encode()
 
-    def _audio_url(self, node: Node) -> str:
+    def audio_url(self, node: Node) -> str:
         """The download URL of a finished recording."""
         url = node.recording_of().url
         if url is None:
@@ -262,7 +265,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
                 return AudioFile(
                     self,
                     path,
-                    self._audio_url(node),
+                    self.audio_url(node),
                     self._audio_size(node),
                     block_size=block_size or self.blocksize,
                     cache_options=cache_options,
@@ -271,10 +274,10 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             local = None if node.is_audio else self.virtual.local_file(node)
             if local is not None:  # an export: a real file, so zip readers can seek
                 return local.open("rb")
-            return GeneratedContent(path, self._content(node))
+            return GeneratedContent(path, self.content_of(node))
         if "a" in mode or "+" in mode:
             raise path_error(errno.EPERM, "Files here can only be read or written whole", path)
-        return StagedWrite(path, self._writer(path), autocommit=autocommit)
+        return StagedWrite(path, self.writer(path), autocommit=autocommit)
 
     def cat_file(
         self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any
@@ -284,13 +287,13 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         if node.is_directory:
             raise path_error(errno.EISDIR, "Is a directory", node.path)
         if not node.is_settled_audio:
-            return self._content(node)[start:end]
+            return self.content_of(node)[start:end]
         if (start or 0) < 0 or (end or 0) < 0:
             size = self._audio_size(node)
             start = max(size + start, 0) if start is not None and start < 0 else start
             end = max(size + end, 0) if end is not None and end < 0 else end
         with self.tree.errors_at(node.path):
-            return self.client.download(self._audio_url(node), start or 0, end)
+            return self.client.download(self.audio_url(node), start or 0, end)
 
     def get_file(
         self, rpath: str, lpath: str, callback: Any = None, outfile: Any = None, **kwargs: Any
@@ -310,7 +313,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     def _stream(self, node: Node, handle: Any, callback: Any) -> None:
         chunks = self._chunks(node)
         if callback is not None:
-            callback.set_size(self._size(node))
+            callback.set_size(self.size_of(node))
         for chunk in chunks:
             handle.write(chunk)
             if callback is not None:
@@ -318,17 +321,17 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
 
     def _chunks(self, node: Node) -> Iterator[bytes]:
         if not node.is_settled_audio:
-            yield self._content(node)
+            yield self.content_of(node)
             return
         with self.tree.errors_at(node.path):
-            yield from self.client.iter_download(self._audio_url(node))
+            yield from self.client.iter_download(self.audio_url(node))
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
         """Copies a file into a place where writing it means something (e.g. another folder)."""
         node = self._node(path1)
         if node.is_directory:
             raise path_error(errno.EISDIR, "Is a directory", node.path)
-        writer = self._writer(self._strip_protocol(path2))
+        writer = self.writer(self._strip_protocol(path2))
         with tempfile.TemporaryDirectory(prefix="voicefs-copy-") as tmp:
             staged = Path(tmp) / "copy"
             with staged.open("wb") as handle:
@@ -362,7 +365,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
 
     # ----------------------------------------------------------------- writing
 
-    def _writer(self, path: str, progress: Progress | None = None) -> Writer:
+    def writer(self, path: str, progress: Progress | None = None) -> Writer:
         """What closing a file written at path does; refuses at once what cannot be written.
         A name already listed in the cache is taken as existing: writes trust the listing,
         so N uploads into a listed folder cost N requests."""
@@ -382,7 +385,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             self.makedirs(rpath, exist_ok=True)
             return
         progress = _SentBytes(callback, os.path.getsize(lpath)) if callback is not None else None
-        self._writer(rpath, progress)(Path(lpath))
+        self.writer(rpath, progress)(Path(lpath))
         if progress is not None:
             progress(progress.size)
 

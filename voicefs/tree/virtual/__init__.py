@@ -76,6 +76,11 @@ class VirtualFiles:
             raise path_error(errno.EPERM, "not a control, companion or account file", node.path)
         return generated
 
+    def writable(self, node: Node) -> bool:
+        """Whether writing the (existing) generated file at node means something."""
+        generated = self._files.get(node.role) if node.role is not None else None
+        return generated is not None and generated.writable
+
     def writer(
         self, parent: Node, name: str, existing: Node | None, progress: Progress | None = None
     ) -> Writer:

@@ -1,0 +1,56 @@
+"""What mfusepy 3.1 leaves out on libfuse 3, put back in a `FUSE` subclass.
+
+- readdir with attributes: mfusepy keeps only a mode and never sets FUSE_FILL_DIR_PLUS, so
+  `ls -l` of a listed folder would cost a getattr per entry. Entries are filled with their full
+  attributes and non-zero offsets (libfuse < 3.17 drops attributes at offset 0).
+- ftruncate's file handle: mfusepy drops it, so `ftruncate(fd, 0)` (vim's save) could not
+  reach the open file. It is passed on (as the file info, the mount uses `raw_fi`).
+- rename flags: mfusepy drops them, so RENAME_EXCHANGE would become a plain rename and lose a
+  file. They are passed on, and the operations refuse what they cannot honour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import mfusepy
+
+FUSE_READDIR_PLUS = 1
+FUSE_FILL_DIR_PLUS = 2
+
+Entry = tuple[str, dict[str, Any] | None]
+"""A directory entry: its name and its attributes (None when not known without a request)."""
+
+
+class VoiceFUSE(mfusepy.FUSE):
+    def readdir_fuse_3(
+        self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any, flags: int
+    ) -> int:
+        decoded = None if path is None else path.decode(self.encoding, self.errors)
+        entries: Sequence[Entry] = self.operations.readdir_plus(decoded, fip.contents.fh)
+        for position, (name, attributes) in enumerate(entries[offset:], start=offset + 1):
+            stat = mfusepy.c_stat()
+            fill = 0
+            if attributes:
+                mfusepy.set_st_attrs(stat, attributes, use_ns=self.use_ns)
+                if flags & FUSE_READDIR_PLUS:
+                    fill = FUSE_FILL_DIR_PLUS
+            described = stat if attributes else None
+            if filler(buf, name.encode(self.encoding, self.errors), described, position, fill) != 0:
+                break  # the kernel's buffer is full: it asks again from `position`
+        return 0
+
+    def rename_fuse_3(self, old: bytes, new: bytes, flags: int) -> int:
+        return int(
+            self.operations.rename(
+                old.decode(self.encoding, self.errors),
+                new.decode(self.encoding, self.errors),
+                flags,
+            )
+            or 0
+        )
+
+    def truncate_fuse_3(self, path: bytes | None, length: int, fip: Any) -> int:
+        decoded = None if path is None else path.decode(self.encoding, self.errors)
+        return int(self.operations.truncate(decoded, length, fip.contents if fip else None) or 0)

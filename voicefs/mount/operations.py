@@ -1,0 +1,455 @@
+"""`VoiceOperations`: the FUSE operations, a thin layer over `VoiceFileSystem`.
+
+Paths come from the kernel as `/project/folder/name` and go to the filesystem as
+`project/folder/name`. Every error is an OSError with an errno (mfusepy hands it to the
+kernel); anything else is a bug, logged and answered with EIO. No thread and no HTTP session
+exists before `init_with_config`, which runs after the daemon forked.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import itertools
+import logging
+import os
+import posixpath
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import mfusepy
+
+from voicefs.filesystem import VoiceFileSystem
+from voicefs.mount import attributes as attrs
+from voicefs.mount.audio_cache import AudioCache
+from voicefs.mount.glue import Entry
+from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
+from voicefs.mount.scratch import ScratchFiles, is_scratch_name
+from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
+from voicefs.tree.nodes import Node
+
+log = logging.getLogger("voicefs.mount")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Kernel caching, chosen by measurement (docs/mount.md): entries and attributes for a few
+# seconds spare most round trips of `ls -l` and `find`, while voicefs's own listing cache
+# decides what is fresh; a short negative timeout keeps a new upload or a finished conversion
+# from being hidden.
+ENTRY_TIMEOUT = 5.0
+ATTR_TIMEOUT = 5.0
+NEGATIVE_TIMEOUT = 1.0
+READAHEAD = 1 << 20
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+
+
+def translated(method: F) -> F:
+    """Lets OSErrors through (their errno is the answer) and turns any other failure into EIO,
+    logged with its traceback: a bug must not reach the user as EINVAL."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except OSError:
+            raise
+        except Exception as exc:
+            log.exception("%s failed", method.__name__)
+            raise mfusepy.FuseOSError(errno.EIO) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def tree_path(path: str) -> str:
+    return path.strip("/")
+
+
+class VoiceOperations(mfusepy.Operations):
+    use_ns = True
+
+    def __init__(
+        self,
+        make_fs: Callable[[], VoiceFileSystem],
+        cache_dir: Path,
+        cache_size: int,
+        *,
+        read_only: bool = False,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
+        self._make_fs = make_fs
+        self.cache_dir = cache_dir
+        self.cache_size = cache_size
+        self.read_only = read_only
+        self._on_ready = on_ready
+        self.settings = attrs.UserSettings()
+        self._handles: dict[int, Handle] = {}
+        self._pending: dict[str, StagedWrite] = {}  # new files being written, by tree path
+        self._truncated: dict[str, int] = {}  # control files truncated by path, until opened
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._fs: VoiceFileSystem | None = None
+        self._audio: AudioCache | None = None
+        self._scratch: ScratchFiles | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def init_with_config(self, conn: Any, config: Any) -> None:
+        if config is not None:
+            config.entry_timeout = ENTRY_TIMEOUT
+            config.attr_timeout = ATTR_TIMEOUT
+            config.negative_timeout = NEGATIVE_TIMEOUT
+            config.use_ino = 1
+        if conn is not None:
+            conn.max_readahead = READAHEAD
+        self._fs = self._make_fs()
+        self._audio = AudioCache(
+            self.cache_dir / "audio", self.cache_size, self._fs.client.iter_download
+        )
+        session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
+        (self.cache_dir / "staging").mkdir(parents=True, exist_ok=True)
+        if self._on_ready is not None:
+            threading.Thread(target=self._on_ready, name="voicefs-ready", daemon=True).start()
+
+    def destroy(self, path: str) -> None:
+        with self._lock:
+            open_handles = list(self._handles.values())
+            self._handles.clear()
+        for handle in open_handles:  # files still open at unmount: finish what they hold
+            try:
+                handle.release()
+            except OSError as exc:
+                log.error("%s: %s", handle.path, exc)
+        if self._audio is not None:
+            self._audio.close()
+        if self._scratch is not None:
+            self._scratch.clear()
+
+    @property
+    def fs(self) -> VoiceFileSystem:
+        if self._fs is None:
+            raise mfusepy.FuseOSError(errno.EIO)
+        return self._fs
+
+    @property
+    def scratch(self) -> ScratchFiles:
+        if self._scratch is None:
+            raise mfusepy.FuseOSError(errno.EIO)
+        return self._scratch
+
+    @property
+    def audio(self) -> AudioCache:
+        if self._audio is None:
+            raise mfusepy.FuseOSError(errno.EIO)
+        return self._audio
+
+    # ------------------------------------------------------------------ metadata
+
+    def _node(self, path: str) -> Node:
+        return self.fs.resolve(tree_path(path))
+
+    def _attributes(self, node: Node) -> dict[str, Any]:
+        writable = not self.read_only and self._writable(node)
+        size = 0 if node.is_directory else (self.fs.size_of(node) or 0)
+        return attrs.attributes(
+            node,
+            size,
+            self.fs.tree.account_time(),
+            writable=writable,
+            user=self.settings.get(node.path),
+        )
+
+    def _writable(self, node: Node) -> bool:
+        if node.is_audio:
+            return True  # deletable; its bytes never change
+        return self.fs.virtual.writable(node)
+
+    @translated
+    def getattr(self, path: str, fh: Any = None) -> dict[str, Any]:
+        local = self._local_file(tree_path(path))
+        if local is not None:
+            inode = hash(("local", tree_path(path))) & ((1 << 62) - 1) | 2
+            return attrs.local_attributes(str(local), inode, self.settings.get(tree_path(path)))
+        return self._attributes(self._node(path))
+
+    def _local_file(self, path: str) -> Path | None:
+        with self._lock:
+            pending = self._pending.get(path)
+        if pending is not None:
+            return pending.local
+        return self.scratch.get(path)
+
+    @translated
+    def readdir(self, path: str, fh: int) -> list[str]:
+        return [name for name, _ in self.readdir_plus(path, fh)]
+
+    @translated
+    def readdir_plus(self, path: str, fh: int) -> list[Entry]:
+        """Each entry with its attributes, so `ls -l` and `find` need no getattr round trip."""
+        node = self._node(path)
+        if not node.is_directory:
+            raise mfusepy.FuseOSError(errno.ENOTDIR)
+        entries: list[Entry] = [(".", None), ("..", None)]
+        with self.fs.tree.errors_at(node.path):
+            children = self.fs.tree.children(node)
+        for child in children:
+            entries.append((child.name, self._attributes(child)))
+        for name in self.scratch.names_in(node.path):
+            entries.append((name, None))
+        return entries
+
+    @translated
+    def statfs(self, path: str) -> dict[str, int]:
+        """Ample free space: file managers refuse to copy into a drive that reports none."""
+        block = 1 << 20
+        total = 1 << 24  # 16 TiB in 1 MiB blocks
+        return {
+            "f_bsize": block,
+            "f_frsize": block,
+            "f_blocks": total,
+            "f_bfree": total,
+            "f_bavail": total,
+            "f_files": 1 << 32,
+            "f_ffree": 1 << 31,
+            "f_favail": 1 << 31,
+            "f_namemax": 255,
+        }
+
+    @translated
+    def getxattr(self, path: str, name: str, position: int = 0) -> bytes:
+        if is_system_name(name):  # asked before every write and for each entry of `ls -l`
+            raise mfusepy.FuseOSError(mfusepy.ENOATTR)
+        if self._local_file(tree_path(path)) is not None:
+            raise mfusepy.FuseOSError(mfusepy.ENOATTR)
+        value = attribute_value(self._node(path), name)
+        if value is None:
+            raise mfusepy.FuseOSError(mfusepy.ENOATTR)
+        return value
+
+    @translated
+    def listxattr(self, path: str) -> list[str]:
+        if self._local_file(tree_path(path)) is not None:
+            return []
+        node = self._node(path)
+        return [name for name in ATTRIBUTE_NAMES if attribute_value(node, name) is not None]
+
+    # -------------------------------------------------------------- set by users
+
+    @translated
+    def chmod(self, path: str, mode: int) -> None:
+        self._exists(path)
+        self.settings.set(tree_path(path), mode=mode)
+
+    @translated
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        self._exists(path)
+        unchanged = (1 << 32) - 1
+        values = {k: v for k, v in (("uid", uid), ("gid", gid)) if v not in (-1, unchanged)}
+        self.settings.set(tree_path(path), **values)
+
+    @translated
+    def utimens(self, path: str, times: tuple[int, int] | None = None) -> None:
+        self._exists(path)
+        now = time.time_ns()
+        atime, mtime = times if times is not None else (now, now)
+        values = {}
+        for key, value in (("atime", atime), ("mtime", mtime)):
+            if value != UTIME_OMIT:
+                values[key] = now if value == UTIME_NOW else value
+        self.settings.set(tree_path(path), **values)
+
+    def _present(self, target: str) -> bool:
+        if self._local_file(target) is not None:
+            return True
+        try:
+            self.fs.resolve(target)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _exists(self, path: str) -> None:
+        if self._local_file(tree_path(path)) is None:
+            self._node(path)
+
+    # ------------------------------------------------------------------- handles
+
+    def _add(self, handle: Handle) -> int:
+        number = next(self._counter)
+        with self._lock:
+            self._handles[number] = handle
+        return number
+
+    def _handle(self, fi: Any) -> Handle:
+        with self._lock:
+            handle = self._handles.get(fi.fh)
+        if handle is None:
+            raise mfusepy.FuseOSError(errno.EBADF)
+        return handle
+
+    def _refuse_writes(self) -> None:
+        if self.read_only:
+            raise mfusepy.FuseOSError(errno.EROFS)
+
+    @translated
+    def open(self, path: str, fi: Any) -> int:
+        target = tree_path(path)
+        writing = fi.flags & os.O_ACCMODE != os.O_RDONLY
+        truncate = bool(fi.flags & os.O_TRUNC)
+        scratch = self.scratch.get(target)
+        if scratch is not None:
+            fi.fh = self._add(LocalHandle(target, scratch, truncate=truncate))
+            return 0
+        if writing:
+            self._refuse_writes()
+            fi.fh = self._add(self._staged(target, truncate=truncate, changed=truncate))
+            fi.direct_io = 1
+            return 0
+        node = self._node(path)
+        if node.is_settled_audio:
+            recording = node.recording_of()
+            reader = self.audio.reader(recording.id, self.fs.audio_url(node), self._size(node))
+            fi.fh = self._add(AudioHandle(target, reader))
+            fi.keep_cache = 1  # finished audio never changes
+            return 0
+        fi.fh = self._add(ContentHandle(target, self.fs.content_of(node)))
+        fi.direct_io = 1  # generated: never served stale by the kernel
+        return 0
+
+    def _size(self, node: Node) -> int:
+        return self.fs.size_of(node) or 0
+
+    @translated
+    def create(self, path: str, mode: int, fi: Any) -> int:
+        self._refuse_writes()
+        target = tree_path(path)
+        if is_scratch_name(posixpath.basename(target)):
+            self._node(posixpath.dirname(target))  # the directory must exist
+            local = self.scratch.create(target)
+            fi.fh = self._add(LocalHandle(target, local, truncate=True))
+            return 0
+        handle = self._staged(target, truncate=True, changed=True)
+        with self._lock:
+            self._pending[target] = handle
+        fi.fh = self._add(handle)
+        fi.direct_io = 1
+        return 0
+
+    def _staged(self, target: str, *, truncate: bool, changed: bool) -> StagedWrite:
+        """A staged write of target; refused at once (EPERM) where writing means nothing."""
+        writer = self.fs.writer(target)
+
+        def commit(staged: Path) -> None:
+            writer(staged)
+            # What the writer saw stays true: the time of its write, not an older service time
+            # (vim refuses to save over a file "changed since reading").
+            if "mtime" not in self.settings.get(target):
+                written = staged.stat().st_mtime_ns
+                self.settings.set(target, mtime=written, atime=written)
+
+        local = self.cache_dir / "staging" / uuid.uuid4().hex
+        with self._lock:
+            kept = self._truncated.pop(target, None)
+        if not truncate:  # an edit in place: start from what the file shows
+            content = self._current_content(target)
+            local.write_bytes(content if kept is None else content[:kept])
+        return StagedWrite(
+            target, local, commit, truncate=truncate, changed=changed, on_release=self._released
+        )
+
+    def _current_content(self, target: str) -> bytes:
+        try:
+            node = self.fs.resolve(target)
+        except FileNotFoundError:
+            return b""
+        return b"" if node.is_audio else self.fs.content_of(node)
+
+    def _released(self, handle: StagedWrite) -> None:
+        with self._lock:
+            if self._pending.get(handle.path) is handle:
+                del self._pending[handle.path]
+        handle.local.unlink(missing_ok=True)
+
+    @translated
+    def read(self, path: str, size: int, offset: int, fi: Any) -> bytes:
+        return self._handle(fi).read(size, offset)
+
+    @translated
+    def write(self, path: str, data: bytes, offset: int, fi: Any) -> int:
+        return self._handle(fi).write(data, offset)
+
+    @translated
+    def truncate(self, path: str, length: int, fi: Any = None) -> None:
+        if fi is not None:
+            self._handle(fi).truncate(length)
+            return
+        target = tree_path(path)
+        local = self._local_file(target)
+        if local is not None:
+            os.truncate(local, length)
+            return
+        node = self._node(path)
+        if self.read_only or not (node.role is not None and self._writable(node)):
+            raise mfusepy.FuseOSError(errno.EPERM)
+        # A control file: the open that follows starts from what is left (truncate(2), or the
+        # kernel's setattr before an open without O_TRUNC, as vim's save does).
+        with self._lock:
+            self._truncated[target] = length
+
+    @translated
+    def flush(self, path: str, fi: Any) -> None:
+        self._handle(fi).flush()
+
+    @translated
+    def fsync(self, path: str, datasync: int, fi: Any) -> None:
+        self._handle(fi).flush()
+
+    @translated
+    def release(self, path: str, fi: Any) -> None:
+        with self._lock:
+            handle = self._handles.pop(fi.fh, None)
+        if handle is not None:
+            handle.release()
+
+    # -------------------------------------------------------------- the tree itself
+
+    @translated
+    def mkdir(self, path: str, mode: int) -> None:
+        self._refuse_writes()
+        self.fs.mkdir(tree_path(path), create_parents=False)
+
+    @translated
+    def rmdir(self, path: str) -> None:
+        self._refuse_writes()
+        self.fs.rmdir(tree_path(path))
+
+    @translated
+    def unlink(self, path: str) -> None:
+        self._refuse_writes()
+        target = tree_path(path)
+        if not self.scratch.remove(target):
+            self.fs.rm_file(target)
+        self.settings.forget(target)
+
+    @translated
+    def rename(self, old: str, new: str, flags: int = 0) -> None:
+        self._refuse_writes()
+        if flags & RENAME_EXCHANGE:
+            raise mfusepy.FuseOSError(errno.EINVAL)
+        source, target = tree_path(old), tree_path(new)
+        if flags & RENAME_NOREPLACE and self._present(target):
+            raise mfusepy.FuseOSError(errno.EEXIST)
+        local = self.scratch.get(source)
+        if local is not None and is_scratch_name(posixpath.basename(target)):
+            self.scratch.move(source, target)
+        elif local is not None:
+            self.fs.writer(target)(local)  # a scratch file renamed onto a meaningful name
+            self.scratch.remove(source)
+        elif is_scratch_name(posixpath.basename(target)):
+            raise mfusepy.FuseOSError(errno.EPERM)  # what is on the service stays there
+        else:
+            self.fs.mv(source, target)
+        self.settings.move(source, target)

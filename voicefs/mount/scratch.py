@@ -1,0 +1,92 @@
+"""Files whose names mean nothing on the service (CONTRACT §3): editors' swap and backup
+files, rsync's temporary `.name.XXXXXX`, a file manager's `.goutputstream-*`, `.Trash-*`,
+macOS `._*` and `.DS_Store`. They live on local disk for the mount's life and are never sent;
+renaming one onto a meaningful name performs that write. So rsync, cp, editors and drag and
+drop work as on a local drive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import threading
+from pathlib import Path
+
+_SCRATCH = re.compile(
+    r"""(
+        \..+\.sw[a-z]            # vim swap files and probes: .name.swp, .swo, .swx, …
+      | .+~                      # backups: name~
+      | \.\#.+ | \#.+\#          # emacs lock and autosave files
+      | \..+\.[A-Za-z0-9]{6}     # rsync's temporary .name.XXXXXX
+      | \.goutputstream-.+       # GLib's atomic-replace temporary
+      | \.Trash(-\d+)?           # trash directories
+      | \._.+ | \.DS_Store       # macOS resource forks and folder settings
+    )""",
+    re.VERBOSE,
+)
+
+
+def is_scratch_name(name: str) -> bool:
+    return _SCRATCH.fullmatch(name) is not None
+
+
+class ScratchFiles:
+    """Local files standing at mount paths; thread-safe."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._files: dict[str, Path] = {}
+        self._lock = threading.Lock()
+
+    def _local_name(self, path: str) -> Path:
+        return self.directory / hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def create(self, path: str) -> Path:
+        local = self._local_name(path)
+        local.touch()
+        with self._lock:
+            self._files[path] = local
+        return local
+
+    def get(self, path: str) -> Path | None:
+        with self._lock:
+            return self._files.get(path)
+
+    def names_in(self, directory: str) -> list[str]:
+        prefix = f"{directory}/" if directory else ""
+        with self._lock:
+            return [
+                p[len(prefix) :]
+                for p in self._files
+                if p.startswith(prefix) and "/" not in p[len(prefix) :]
+            ]
+
+    def remove(self, path: str) -> bool:
+        with self._lock:
+            local = self._files.pop(path, None)
+        if local is None:
+            return False
+        local.unlink(missing_ok=True)
+        return True
+
+    def take(self, path: str) -> Path | None:
+        """Removes the entry and hands over its local file (for a rename that sends it)."""
+        with self._lock:
+            return self._files.pop(path, None)
+
+    def move(self, old: str, new: str) -> bool:
+        with self._lock:
+            local = self._files.pop(old, None)
+            if local is None:
+                return False
+            target = self._local_name(new)
+            local.rename(target)
+            self._files[new] = target
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._files.clear()
+        shutil.rmtree(self.directory, ignore_errors=True)
