@@ -28,9 +28,12 @@ from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
 from voicefs.mount.glue import Entry
 from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
+from voicefs.mount.journal import Journal
 from voicefs.mount.scratch import ScratchFiles, is_scratch_name
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
-from voicefs.tree.nodes import Node
+from voicefs.tree import names
+from voicefs.tree.nodes import Node, NodeKind
+from voicefs.tree.virtual import Writer
 
 log = logging.getLogger("voicefs.mount")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,6 +71,16 @@ def tree_path(path: str) -> str:
     return path.strip("/")
 
 
+def is_upload(fs: VoiceFileSystem, target: str) -> bool:
+    """Whether writing target uploads an original: audio named in a folder."""
+    if posixpath.splitext(target)[1].lower() not in names.AUDIO_EXTENSIONS:
+        return False
+    try:
+        return fs.resolve(posixpath.dirname(target)).kind == NodeKind.FOLDER
+    except FileNotFoundError:
+        return False
+
+
 class VoiceOperations(mfusepy.Operations):
     use_ns = True
 
@@ -94,6 +107,7 @@ class VoiceOperations(mfusepy.Operations):
         self._fs: VoiceFileSystem | None = None
         self._audio: AudioCache | None = None
         self._scratch: ScratchFiles | None = None
+        self._journal: Journal | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -112,8 +126,16 @@ class VoiceOperations(mfusepy.Operations):
         session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
         (self.cache_dir / "staging").mkdir(parents=True, exist_ok=True)
+        self._journal = Journal(self.cache_dir / "journal")
+        threading.Thread(target=self._when_ready, name="voicefs-ready", daemon=True).start()
+
+    def _when_ready(self) -> None:
         if self._on_ready is not None:
-            threading.Thread(target=self._on_ready, name="voicefs-ready", daemon=True).start()
+            self._on_ready()
+        try:
+            self.finish_journal()
+        except Exception:  # a bug here must not take the mount down
+            log.exception("finishing the journal failed")
 
     def destroy(self, path: str) -> None:
         with self._lock:
@@ -140,6 +162,12 @@ class VoiceOperations(mfusepy.Operations):
         if self._scratch is None:
             raise mfusepy.FuseOSError(errno.EIO)
         return self._scratch
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            raise mfusepy.FuseOSError(errno.EIO)
+        return self._journal
 
     @property
     def audio(self) -> AudioCache:
@@ -343,7 +371,7 @@ class VoiceOperations(mfusepy.Operations):
         writer = self.fs.writer(target)
 
         def commit(staged: Path) -> None:
-            writer(staged)
+            self._send(target, staged, writer)
             # What the writer saw stays true: the time of its write, not an older service time
             # (vim refuses to save over a file "changed since reading").
             if "mtime" not in self.settings.get(target):
@@ -359,6 +387,42 @@ class VoiceOperations(mfusepy.Operations):
         return StagedWrite(
             target, local, commit, truncate=truncate, changed=changed, on_release=self._released
         )
+
+    def _send(self, target: str, staged: Path, writer: Writer) -> None:
+        """Runs the write; an upload is journaled first, so a crash does not lose it."""
+        if not is_upload(self.fs, target):
+            writer(staged)
+            return
+        with self.journal.recorded(target, staged) as journaled:
+            writer(journaled)
+
+    def finish_journal(self) -> None:
+        """Completes the uploads a mount that died left in the journal, each at most once:
+        the folder is listed afresh and an upload already there is not sent again."""
+        for entry, data in self.journal.claim_unfinished():
+            try:
+                if not self._uploaded(entry.path, entry.size):
+                    self.fs.writer(entry.path)(data)
+            except OSError as exc:
+                self.fs.tree.errors.record(exc)
+                if exc.errno == errno.EIO:  # the service is away: a later mount tries again
+                    self.journal.release(entry)
+                    continue
+            self.journal.finished(entry)
+
+    def _uploaded(self, target: str, size: int) -> bool:
+        self.fs.invalidate_cache(posixpath.dirname(target))
+        try:
+            node = self.fs.resolve(target)
+        except FileNotFoundError:
+            return False
+        if node.audio is None or node.audio.size not in (None, size):
+            raise FileExistsError(
+                errno.EEXIST,
+                f"{target}: an upload interrupted by a crash was not completed: the name is "
+                "taken by another recording",
+            )
+        return True
 
     def _current_content(self, target: str) -> bytes:
         try:
@@ -445,8 +509,8 @@ class VoiceOperations(mfusepy.Operations):
         local = self.scratch.get(source)
         if local is not None and is_scratch_name(posixpath.basename(target)):
             self.scratch.move(source, target)
-        elif local is not None:
-            self.fs.writer(target)(local)  # a scratch file renamed onto a meaningful name
+        elif local is not None:  # a scratch file renamed onto a meaningful name
+            self._send(target, local, self.fs.writer(target))
             self.scratch.remove(source)
         elif is_scratch_name(posixpath.basename(target)):
             raise mfusepy.FuseOSError(errno.EPERM)  # what is on the service stays there

@@ -1,0 +1,112 @@
+"""The journal of uploads in flight: nothing written to the mount is lost to a crash.
+
+When a written audio file is closed, its staged bytes are linked into the journal with an
+entry naming the path, before anything is sent; the entry goes when the service has the file.
+A mount started after a crash or `kill -9` finishes what the journal holds, checking the folder
+first so that nothing is uploaded twice (CONTRACT §3). An entry is locked (flock) while a
+mount works on it, so two mounts of one cache directory never send it both; the kernel drops
+the lock of a process that died, so its entries are picked up by the next mount.
+
+Only uploads are journaled: an upload is found again by its name, so completing one is safe.
+An order or a note interrupted by a crash is not replayed (an order cannot be told apart from
+a new one after the fact); the writer sees the error instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    path: str  # the tree path written, e.g. "Project/Takes/take 1.wav"
+    size: int
+
+    def data_file(self, directory: Path) -> Path:
+        return directory / f"{self.id}.data"
+
+    def entry_file(self, directory: Path) -> Path:
+        return directory / f"{self.id}.json"
+
+
+class Journal:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._held: dict[str, int] = {}  # entry id -> the open, locked descriptor
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def recorded(self, path: str, staged: Path) -> Iterator[Path]:
+        """Journals the staged bytes of path for the block (which sends them, from the path it
+        is given); the entry stays if the block dies with the process, and goes otherwise."""
+        entry = Entry(uuid.uuid4().hex, path, staged.stat().st_size)
+        data = entry.data_file(self.directory)
+        os.link(staged, data)
+        self._write(entry)
+        try:
+            yield data
+        finally:
+            self._forget(entry)
+
+    def _write(self, entry: Entry) -> None:
+        """Writes the entry locked from the start: another mount never sees it unlocked."""
+        target = entry.entry_file(self.directory)
+        temporary = target.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        os.write(descriptor, json.dumps(asdict(entry)).encode())
+        os.fsync(descriptor)
+        os.replace(temporary, target)
+        with self._lock:
+            self._held[entry.id] = descriptor
+
+    def _forget(self, entry: Entry) -> None:
+        entry.entry_file(self.directory).unlink(missing_ok=True)
+        entry.data_file(self.directory).unlink(missing_ok=True)
+        with self._lock:
+            descriptor = self._held.pop(entry.id, None)
+        if descriptor is not None:
+            os.close(descriptor)
+
+    def claim_unfinished(self) -> Iterator[tuple[Entry, Path]]:
+        """Entries left by a mount that died, each locked for this one while the caller
+        handles it; `finished(entry)` removes it. Entries another live mount holds are left."""
+        for file in sorted(self.directory.glob("*.json")):
+            descriptor = os.open(file, os.O_RDONLY)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(descriptor)
+                continue
+            try:
+                entry = Entry(**json.loads(file.read_text(encoding="utf-8")))
+            except (ValueError, TypeError, OSError):
+                os.close(descriptor)
+                file.unlink(missing_ok=True)  # a torn entry: its write never began
+                continue
+            with self._lock:
+                self._held[entry.id] = descriptor
+            yield entry, entry.data_file(self.directory)
+
+    def finished(self, entry: Entry) -> None:
+        self._forget(entry)
+
+    def release(self, entry: Entry) -> None:
+        """Leaves an entry for a later mount (the service could not be reached)."""
+        with self._lock:
+            descriptor = self._held.pop(entry.id, None)
+        if descriptor is not None:
+            os.close(descriptor)
+
+    def pending(self) -> int:
+        return len(list(self.directory.glob("*.json")))
