@@ -218,7 +218,22 @@ class AudioCache:
             return os.dup(download.fd), download  # open: it is still in the map
 
     def _download(self, download: _Download) -> None:
-        reason: str | None = None
+        try:
+            reason = self._receive(download)
+            with self._lock:
+                if self._downloads.get(download.key) is download:
+                    del self._downloads[download.key]  # before waking readers, so they retry
+            download.finish(reason)
+            if reason is None:
+                with contextlib.suppress(OSError):  # no one to tell; the next download evicts
+                    self.evict()
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def _receive(self, download: _Download) -> str | None:
+        """Streams the whole file into the partial file and renames it complete; returns why
+        that failed, or None."""
         try:
             chunks = self._fetch(download.url, 0, None)
             try:
@@ -232,19 +247,11 @@ class AudioCache:
                 raise ValueError(f"received {download.filled} of {download.size} bytes")
             _touch(download.fd)
             os.replace(download.part, self.directory / download.key)
+            return None
         except Exception as exc:
-            reason = _reason(exc)
             with contextlib.suppress(OSError):
                 os.unlink(download.part)
-        finally:
-            with self._lock:
-                if self._downloads.get(download.key) is download:
-                    del self._downloads[download.key]  # before waking readers, so they retry
-                self._threads.discard(threading.current_thread())
-            download.finish(reason)
-        if reason is None:
-            with contextlib.suppress(OSError):  # no one to tell; the next download evicts
-                self.evict()
+            return _reason(exc)
 
     def _release(self, key: str) -> None:
         with self._lock:

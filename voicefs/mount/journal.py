@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -30,6 +31,7 @@ class Entry:
     id: str
     path: str  # the tree path written, e.g. "Project/Takes/take 1.wav"
     size: int
+    started: float = 0.0  # when it was first sent (time.time())
 
     def data_file(self, directory: Path) -> Path:
         return directory / f"{self.id}.data"
@@ -49,7 +51,7 @@ class Journal:
     def recorded(self, path: str, staged: Path) -> Iterator[Path]:
         """Journals the staged bytes of path for the block (which sends them, from the path it
         is given); the entry stays if the block dies with the process, and goes otherwise."""
-        entry = Entry(uuid.uuid4().hex, path, staged.stat().st_size)
+        entry = Entry(uuid.uuid4().hex, path, staged.stat().st_size, time.time())
         data = entry.data_file(self.directory)
         os.link(staged, data)
         self._write(entry)

@@ -48,6 +48,7 @@ NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+JOURNAL_GRACE = 10.0  # seconds after which an upload the service received has been stored
 
 
 def translated(method: F) -> F:
@@ -401,6 +402,10 @@ class VoiceOperations(mfusepy.Operations):
         the folder is listed afresh and an upload already there is not sent again."""
         for entry, data in self.journal.claim_unfinished():
             try:
+                if not self._uploaded(entry.path, entry.size):
+                    # The dead mount's request may still be in the service's hands: look
+                    # again once that cannot be so any more, before sending it ourselves.
+                    time.sleep(max(0.0, entry.started + JOURNAL_GRACE - time.time()))
                 if not self._uploaded(entry.path, entry.size):
                     self.fs.writer(entry.path)(data)
             except OSError as exc:
