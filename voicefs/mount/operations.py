@@ -27,13 +27,12 @@ from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
 from voicefs.mount.glue import Entry
-from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
+from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle
 from voicefs.mount.journal import Journal
 from voicefs.mount.scratch import ScratchFiles, is_scratch_name
+from voicefs.mount.writes import Writes
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
-from voicefs.tree import names
-from voicefs.tree.nodes import Node, NodeKind
-from voicefs.tree.virtual import Writer
+from voicefs.tree.nodes import Node
 
 log = logging.getLogger("voicefs.mount")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,7 +47,6 @@ NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
-JOURNAL_GRACE = 10.0  # seconds after which an upload the service received has been stored
 
 
 def translated(method: F) -> F:
@@ -72,16 +70,6 @@ def tree_path(path: str) -> str:
     return path.strip("/")
 
 
-def is_upload(fs: VoiceFileSystem, target: str) -> bool:
-    """Whether writing target uploads an original: audio named in a folder."""
-    if posixpath.splitext(target)[1].lower() not in names.AUDIO_EXTENSIONS:
-        return False
-    try:
-        return fs.resolve(posixpath.dirname(target)).kind == NodeKind.FOLDER
-    except FileNotFoundError:
-        return False
-
-
 class VoiceOperations(mfusepy.Operations):
     use_ns = True
 
@@ -101,14 +89,12 @@ class VoiceOperations(mfusepy.Operations):
         self._on_ready = on_ready
         self.settings = attrs.UserSettings()
         self._handles: dict[int, Handle] = {}
-        self._pending: dict[str, StagedWrite] = {}  # new files being written, by tree path
-        self._truncated: dict[str, int] = {}  # control files truncated by path, until opened
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._fs: VoiceFileSystem | None = None
         self._audio: AudioCache | None = None
         self._scratch: ScratchFiles | None = None
-        self._journal: Journal | None = None
+        self._writes: Writes | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -126,15 +112,19 @@ class VoiceOperations(mfusepy.Operations):
         )
         session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
-        (self.cache_dir / "staging").mkdir(parents=True, exist_ok=True)
-        self._journal = Journal(self.cache_dir / "journal")
+        self._writes = Writes(
+            self._fs,
+            self.cache_dir / "staging" / session,
+            Journal(self.cache_dir / "journal"),
+            self.settings,
+        )
         threading.Thread(target=self._when_ready, name="voicefs-ready", daemon=True).start()
 
     def _when_ready(self) -> None:
         if self._on_ready is not None:
             self._on_ready()
         try:
-            self.finish_journal()
+            self.writes.finish_journal()
         except Exception:  # a bug here must not take the mount down
             log.exception("finishing the journal failed")
 
@@ -165,10 +155,10 @@ class VoiceOperations(mfusepy.Operations):
         return self._scratch
 
     @property
-    def journal(self) -> Journal:
-        if self._journal is None:
+    def writes(self) -> Writes:
+        if self._writes is None:
             raise mfusepy.FuseOSError(errno.EIO)
-        return self._journal
+        return self._writes
 
     @property
     def audio(self) -> AudioCache:
@@ -206,11 +196,7 @@ class VoiceOperations(mfusepy.Operations):
         return self._attributes(self._node(path))
 
     def _local_file(self, path: str) -> Path | None:
-        with self._lock:
-            pending = self._pending.get(path)
-        if pending is not None:
-            return pending.local
-        return self.scratch.get(path)
+        return self.writes.pending(path) or self.scratch.get(path)
 
     @translated
     def readdir(self, path: str, fh: int) -> list[str]:
@@ -334,7 +320,7 @@ class VoiceOperations(mfusepy.Operations):
             return 0
         if writing:
             self._refuse_writes()
-            fi.fh = self._add(self._staged(target, truncate=truncate, changed=truncate))
+            fi.fh = self._add(self.writes.staged(target, truncate=truncate))
             fi.direct_io = 1
             return 0
         node = self._node(path)
@@ -360,87 +346,9 @@ class VoiceOperations(mfusepy.Operations):
             local = self.scratch.create(target)
             fi.fh = self._add(LocalHandle(target, local, truncate=True))
             return 0
-        handle = self._staged(target, truncate=True, changed=True)
-        with self._lock:
-            self._pending[target] = handle
-        fi.fh = self._add(handle)
+        fi.fh = self._add(self.writes.staged(target, truncate=True, new=True))
         fi.direct_io = 1
         return 0
-
-    def _staged(self, target: str, *, truncate: bool, changed: bool) -> StagedWrite:
-        """A staged write of target; refused at once (EPERM) where writing means nothing."""
-        writer = self.fs.writer(target)
-
-        def commit(staged: Path) -> None:
-            self._send(target, staged, writer)
-            # What the writer saw stays true: the time of its write, not an older service time
-            # (vim refuses to save over a file "changed since reading").
-            if "mtime" not in self.settings.get(target):
-                written = staged.stat().st_mtime_ns
-                self.settings.set(target, mtime=written, atime=written)
-
-        local = self.cache_dir / "staging" / uuid.uuid4().hex
-        with self._lock:
-            kept = self._truncated.pop(target, None)
-        if not truncate:  # an edit in place: start from what the file shows
-            content = self._current_content(target)
-            local.write_bytes(content if kept is None else content[:kept])
-        return StagedWrite(
-            target, local, commit, truncate=truncate, changed=changed, on_release=self._released
-        )
-
-    def _send(self, target: str, staged: Path, writer: Writer) -> None:
-        """Runs the write; an upload is journaled first, so a crash does not lose it."""
-        if not is_upload(self.fs, target):
-            writer(staged)
-            return
-        with self.journal.recorded(target, staged) as journaled:
-            writer(journaled)
-
-    def finish_journal(self) -> None:
-        """Completes the uploads a mount that died left in the journal, each at most once:
-        the folder is listed afresh and an upload already there is not sent again."""
-        for entry, data in self.journal.claim_unfinished():
-            try:
-                if not self._uploaded(entry.path, entry.size):
-                    # The dead mount's request may still be in the service's hands: look
-                    # again once that cannot be so any more, before sending it ourselves.
-                    time.sleep(max(0.0, entry.started + JOURNAL_GRACE - time.time()))
-                if not self._uploaded(entry.path, entry.size):
-                    self.fs.writer(entry.path)(data)
-            except OSError as exc:
-                self.fs.tree.errors.record(exc)
-                if exc.errno == errno.EIO:  # the service is away: a later mount tries again
-                    self.journal.release(entry)
-                    continue
-            self.journal.finished(entry)
-
-    def _uploaded(self, target: str, size: int) -> bool:
-        self.fs.invalidate_cache(posixpath.dirname(target))
-        try:
-            node = self.fs.resolve(target)
-        except FileNotFoundError:
-            return False
-        if node.audio is None or node.audio.size not in (None, size):
-            raise FileExistsError(
-                errno.EEXIST,
-                f"{target}: an upload interrupted by a crash was not completed: the name is "
-                "taken by another recording",
-            )
-        return True
-
-    def _current_content(self, target: str) -> bytes:
-        try:
-            node = self.fs.resolve(target)
-        except FileNotFoundError:
-            return b""
-        return b"" if node.is_audio else self.fs.content_of(node)
-
-    def _released(self, handle: StagedWrite) -> None:
-        with self._lock:
-            if self._pending.get(handle.path) is handle:
-                del self._pending[handle.path]
-        handle.local.unlink(missing_ok=True)
 
     @translated
     def read(self, path: str, size: int, offset: int, fi: Any) -> bytes:
@@ -465,8 +373,7 @@ class VoiceOperations(mfusepy.Operations):
             raise mfusepy.FuseOSError(errno.EPERM)
         # A control file: the open that follows starts from what is left (truncate(2), or the
         # kernel's setattr before an open without O_TRUNC, as vim's save does).
-        with self._lock:
-            self._truncated[target] = length
+        self.writes.truncated(target, length)
 
     @translated
     def flush(self, path: str, fi: Any) -> None:
@@ -515,7 +422,7 @@ class VoiceOperations(mfusepy.Operations):
         if local is not None and is_scratch_name(posixpath.basename(target)):
             self.scratch.move(source, target)
         elif local is not None:  # a scratch file renamed onto a meaningful name
-            self._send(target, local, self.fs.writer(target))
+            self.writes.send(target, local)
             self.scratch.remove(source)
         elif is_scratch_name(posixpath.basename(target)):
             raise mfusepy.FuseOSError(errno.EPERM)  # what is on the service stays there

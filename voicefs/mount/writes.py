@@ -1,0 +1,143 @@
+"""Writes of meaningful names through the mount: staged on local disk, sent on the first
+flush after writing (so `close()` returns the service's answer), uploads journaled first so
+that a crash loses nothing, and the journal of a mount that died finished exactly once."""
+
+from __future__ import annotations
+
+import errno
+import posixpath
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from voicefs.filesystem import VoiceFileSystem
+from voicefs.mount.attributes import UserSettings
+from voicefs.mount.handles import StagedWrite
+from voicefs.mount.journal import Journal
+from voicefs.tree import names
+from voicefs.tree.nodes import NodeKind
+from voicefs.tree.virtual import Writer
+
+JOURNAL_GRACE = 10.0  # seconds after which an upload the service received has been stored
+
+
+class Writes:
+    def __init__(
+        self, fs: VoiceFileSystem, staging: Path, journal: Journal, settings: UserSettings
+    ) -> None:
+        self.fs = fs
+        self.staging = staging
+        self.staging.mkdir(parents=True, exist_ok=True)
+        self.journal = journal
+        self.settings = settings
+        self._pending: dict[str, StagedWrite] = {}  # new files being written, by tree path
+        self._truncated: dict[str, int] = {}  # control files truncated by path, until opened
+        self._lock = threading.Lock()
+
+    def staged(self, target: str, *, truncate: bool, new: bool = False) -> StagedWrite:
+        """A staged write of target; refused at once (EPERM) where writing means nothing. A
+        new or truncated file counts as changed (`touch X.star` stars)."""
+        writer = self.fs.writer(target)
+
+        def commit(staged: Path) -> None:
+            self.send(target, staged, writer)
+            # What the writer saw stays true: the time of its write, not an older service time
+            # (vim refuses to save over a file "changed since reading").
+            if "mtime" not in self.settings.get(target):
+                written = staged.stat().st_mtime_ns
+                self.settings.set(target, mtime=written, atime=written)
+
+        local = self.staging / uuid.uuid4().hex
+        with self._lock:
+            kept = self._truncated.pop(target, None)
+        if not truncate:  # an edit in place: start from what the file shows
+            content = self._current_content(target)
+            local.write_bytes(content if kept is None else content[:kept])
+        handle = StagedWrite(
+            target,
+            local,
+            commit,
+            truncate=truncate,
+            changed=truncate or new,
+            on_release=self._released,
+        )
+        if new:
+            with self._lock:
+                self._pending[target] = handle
+        return handle
+
+    def pending(self, target: str) -> Path | None:
+        """The staged file of a new file still being written (it has no node yet)."""
+        with self._lock:
+            handle = self._pending.get(target)
+        return None if handle is None else handle.local
+
+    def truncated(self, target: str, length: int) -> None:
+        """truncate(2) of a control file by path: the next open starts from what is left
+        (the kernel's setattr before an open without O_TRUNC, as some editors save)."""
+        with self._lock:
+            self._truncated[target] = length
+
+    def send(self, target: str, staged: Path, writer: Writer | None = None) -> None:
+        """Runs the write; an upload is journaled first, so a crash does not lose it."""
+        writer = writer or self.fs.writer(target)
+        if not self.is_upload(target):
+            writer(staged)
+            return
+        with self.journal.recorded(target, staged) as journaled:
+            writer(journaled)
+
+    def is_upload(self, target: str) -> bool:
+        """Whether writing target uploads an original: audio named in a folder."""
+        if posixpath.splitext(target)[1].lower() not in names.AUDIO_EXTENSIONS:
+            return False
+        try:
+            return self.fs.resolve(posixpath.dirname(target)).kind == NodeKind.FOLDER
+        except FileNotFoundError:
+            return False
+
+    def finish_journal(self) -> None:
+        """Completes the uploads a mount that died left in the journal, each at most once:
+        the folder is listed afresh and an upload already there is not sent again."""
+        for entry, data in self.journal.claim_unfinished():
+            try:
+                if not self._uploaded(entry.path, entry.size):
+                    # The dead mount's request may still be in the service's hands: look
+                    # again once that cannot be so any more, before sending it ourselves.
+                    time.sleep(max(0.0, entry.started + JOURNAL_GRACE - time.time()))
+                if not self._uploaded(entry.path, entry.size):
+                    self.fs.writer(entry.path)(data)
+            except OSError as exc:
+                self.fs.tree.errors.record(exc)
+                if exc.errno == errno.EIO:  # the service is away: a later mount tries again
+                    self.journal.release(entry)
+                    continue
+            self.journal.finished(entry)
+
+    def _uploaded(self, target: str, size: int) -> bool:
+        self.fs.invalidate_cache(posixpath.dirname(target))
+        try:
+            node = self.fs.resolve(target)
+        except FileNotFoundError:
+            return False
+        if node.audio is None or node.audio.size not in (None, size):
+            raise FileExistsError(
+                errno.EEXIST,
+                f"{target}: an upload interrupted by a crash was not completed: the name is "
+                "taken by another recording",
+            )
+        return True
+
+    def _current_content(self, target: str) -> bytes:
+        try:
+            node = self.fs.resolve(target)
+        except FileNotFoundError:
+            return b""
+        return b"" if node.is_audio else self.fs.content_of(node)
+
+    def _released(self, handle: StagedWrite) -> None:
+        with self._lock:
+            if self._pending.get(handle.path) is handle:
+                del self._pending[handle.path]
+        handle.local.unlink(missing_ok=True)
