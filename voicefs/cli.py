@@ -107,6 +107,13 @@ def _unmount(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from voicefs.mount.demo import run_demo
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    return run_demo(args.mountpoint, args.cache_dir)
+
+
 def _add_mount_commands(commands: Any) -> None:
     from voicefs.mount.runner import DEFAULT_CACHE_SIZE, DEFAULT_CACHE_TTL, DEFAULT_TIMEOUT
 
@@ -127,6 +134,14 @@ def _add_mount_commands(commands: Any) -> None:
     unmount = commands.add_parser("unmount", help="unmount a mounted account")
     unmount.add_argument("mountpoint", type=Path)
     unmount.set_defaults(run=_unmount)
+
+    demo = commands.add_parser(
+        "demo", help="serve the emulator with the demo account and mount it until Ctrl-C"
+    )
+    demo.add_argument("mountpoint", type=Path, nargs="?", default=Path("voicefs-demo"))
+    demo.add_argument("--cache-dir", type=Path, help="default: a temporary directory")
+    demo.add_argument("-v", "--verbose", action="store_true")
+    demo.set_defaults(run=_demo)
 
 
 def _parser() -> argparse.ArgumentParser:

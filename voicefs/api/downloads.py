@@ -4,20 +4,24 @@ A range is asked with `Range: bytes=a-b`; a server that ignores it and answers 2
 prefix skipped and the tail cut, so callers always receive exactly [start, end). A connection
 dropped mid-body resumes from the last byte received, a bounded number of times.
 
-`read_range` gives the bytes as one object: when the response says how long its body is, the
-body is received straight into a buffer of its final size, which then becomes the result.
-Collecting chunks and joining them would hold the body twice, touch twice as much fresh
-memory and copy it all once more after the last byte arrived (a third of a whole-file read's
-time on loopback).
+Three ways to take the bytes: `iter_range` as chunks; `read_range` as one bytes object, and
+`copy_range` into a file. When the response gives its length (and no content encoding), the
+last two have the socket write straight into memory they own: `read_range` into a buffer of
+the final size that then becomes the result, `copy_range` into one small buffer that it
+reuses. Chunks joined into one object cost a second copy after the last byte arrived and a
+second set of fresh pages; urllib3's own `readinto` copies from a temporary between reads and
+holds the socket up while it touches the destination's fresh pages. Either kept a whole-file
+read of 64 MiB on loopback at 0.65-0.85 of a bare streamed GET; read straight, it keeps up.
 """
 
 from __future__ import annotations
 
+import http.client
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import Message
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import requests
 import urllib3.exceptions
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
     from voicefs.api.transport import Transport
 
 CHUNK_SIZE = 1 << 20
+COPY_BUFFER = 1 << 18  # stays in cache between the socket's write and the file's read
+_PIECE = 1 << 16  # urllib3's `readinto` reads a temporary this large, which stays in cache
 _BODY_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ConnectionError,
@@ -83,8 +89,8 @@ def filename_from_disposition(value: str | None) -> str | None:
 
 
 def body_length(response: requests.Response) -> int | None:
-    """The body's length in bytes as received; None when unknown or content-encoded (then
-    only `iter_content` gives the decoded bytes)."""
+    """The body's length in bytes as sent; None when unknown or content-encoded (then only
+    `iter_content` gives the decoded bytes)."""
     length = response.headers.get("Content-Length", "")
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
     if not length.isdigit() or encoding not in ("", "identity"):
@@ -139,11 +145,13 @@ def read_range(
                     download.position += len(chunk)
                     parts.append(chunk)
             else:
+                body = _Body(response, length)
+                body.discard(skip)
                 left = download.left()
                 size = max(0, length - skip)
                 buffer = _Buffer(size if left is None else min(size, left))
-                _discard(response, skip)
-                buffer.receive(response)
+                buffer.receive(body)
+                body.done()
             break
         except _BODY_ERRORS as exc:
             download.dropped(exc)
@@ -153,6 +161,46 @@ def read_range(
                 download.position += buffer.filled
                 parts.append(buffer.value())
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def copy_range(
+    transport: Transport,
+    url: str,
+    file: BinaryIO,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    progress: Callable[[int], object] | None = None,
+    operation: str | None = None,
+    kind: str = FAST,
+) -> int:
+    """Writes the bytes [start, end) of `url` to `file`, telling `progress` each piece's size;
+    resumes after a dropped connection. Returns the number of bytes written."""
+    download = _Download(transport, url, start, end, operation, kind)
+    scratch = memoryview(bytearray(COPY_BUFFER))
+    while (opened := download.open()) is not None:
+        response, skip = opened
+        try:
+            length = body_length(response)
+            body = None if length is None else _Body(response, length)
+            pieces: Iterator[bytes | memoryview] = (
+                _cut(response.iter_content(CHUNK_SIZE), skip, download.left())
+                if body is None
+                else body.pieces(skip, download.left(), scratch)
+            )
+            for piece in pieces:
+                file.write(piece)
+                download.position += len(piece)
+                if progress is not None:
+                    progress(len(piece))
+            if body is not None:
+                body.done()
+            break
+        except _BODY_ERRORS as exc:
+            download.dropped(exc)
+        finally:
+            response.close()
+    return download.position - start
 
 
 class _Download:
@@ -214,10 +262,68 @@ class _Download:
         self.transport.sleep_backoff(self.resumes)
 
 
+class _Body:
+    """A response body of known length and no content encoding, received into memory the
+    caller owns: straight from the http.client response under urllib3's when there is one
+    (the socket then writes into that memory), else through urllib3's `readinto`. A body
+    that ends before its length raises, as urllib3 does, so the download resumes."""
+
+    def __init__(self, response: requests.Response, length: int) -> None:
+        self._raw = response.raw
+        self._left = length
+        under = getattr(response.raw, "_fp", None)
+        plain = isinstance(under, http.client.HTTPResponse) and not under.chunked
+        self._direct = under if plain else None
+
+    def readinto(self, view: memoryview) -> int:
+        """Up to CHUNK_SIZE bytes of the body into `view`; 0 at its end."""
+        if not view or not self._left:
+            return 0
+        with view[: min(CHUNK_SIZE, self._left)] as piece:
+            if self._direct is None:
+                with piece[:_PIECE] as small:
+                    received = int(self._raw.readinto(small))
+            else:
+                try:
+                    received = self._direct.readinto(piece)
+                except (OSError, http.client.HTTPException) as exc:
+                    raise urllib3.exceptions.ProtocolError(
+                        f"connection broken: {exc!r}", exc
+                    ) from exc
+        if not received:
+            raise urllib3.exceptions.ProtocolError(
+                f"connection broken: the body ended {self._left} bytes early"
+            )
+        self._left -= received
+        return received
+
+    def discard(self, count: int) -> None:
+        """Reads and drops the first `count` bytes (a 200 to a Range request)."""
+        scratch = memoryview(bytearray(min(count, COPY_BUFFER)))
+        while count > 0 and self._left:
+            count -= self.readinto(scratch[:count])
+
+    def pieces(self, skip: int, limit: int | None, scratch: memoryview) -> Iterator[memoryview]:
+        """The body past `skip`, at most `limit` bytes, in pieces of `scratch`; each piece is
+        valid until the next is asked for."""
+        self.discard(skip)
+        while self._left and (limit is None or limit > 0):
+            received = self.readinto(scratch if limit is None else scratch[:limit])
+            if limit is not None:
+                limit -= received
+            yield scratch[:received]
+
+    def done(self) -> None:
+        """Gives a fully read connection back to the pool, as urllib3 does after its reads;
+        one that still has body in it is closed with the response."""
+        if self._direct is not None and self._direct.isclosed():
+            self._raw.release_conn()
+
+
 class _Buffer:
     """A bytes object of a known size, received into in place: a BytesIO made from a fresh
     zeroed bytes owns it alone, lends it out writable and hands the same object back
-    (CPython; elsewhere `getvalue` copies, which is still correct)."""
+    (CPython; elsewhere, or while a view of it lingers, `getvalue` copies)."""
 
     def __init__(self, size: int) -> None:
         self._file = io.BytesIO(bytes(size))  # calloc: only the receive touches the pages
@@ -225,12 +331,11 @@ class _Buffer:
         self.size = size
         self.filled = 0
 
-    def receive(self, response: requests.Response) -> None:
-        """Appends the body to what is filled, until either ends. urllib3 reads each piece
-        into a temporary of its size, which stays in cache at CHUNK_SIZE."""
+    def receive(self, body: _Body) -> None:
+        """Fills the rest of the buffer from `body`."""
         while self.filled < self.size:
-            with self._view[self.filled : self.filled + CHUNK_SIZE] as piece:
-                received = int(response.raw.readinto(piece))
+            with self._view[self.filled :] as rest:
+                received = body.readinto(rest)
             if not received:
                 return
             self.filled += received
@@ -238,19 +343,8 @@ class _Buffer:
     def value(self) -> bytes:
         """The bytes filled so far; the buffer is done with afterwards."""
         self._view.release()
-        self._file.truncate(self.filled)
         value = self._file.getvalue()
-        self._file.close()
-        return value
-
-
-def _discard(response: requests.Response, count: int) -> None:
-    """Reads and drops the first `count` bytes of the body (a 200 to a Range request)."""
-    while count > 0:
-        data = response.raw.read(min(count, CHUNK_SIZE))
-        if not data:
-            return
-        count -= len(data)
+        return value if self.filled == self.size else value[: self.filled]
 
 
 def _cut(chunks: Iterator[bytes], skip: int, limit: int | None) -> Iterator[bytes]:

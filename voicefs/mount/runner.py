@@ -101,7 +101,7 @@ def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> 
         read_only=options.read_only,
         on_ready=lambda: _when_mounted(mountpoint, on_ready),
     )
-    fuse_options: dict[str, object] = {"fsname": "voicefs", "subtype": "voicefs"}
+    fuse_options: dict[str, object] = {"fsname": "voicefs", "subtype": "voicefs", "max_threads": 16}
     if options.read_only:
         fuse_options["ro"] = True
     if options.allow_other:
