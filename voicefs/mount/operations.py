@@ -45,6 +45,7 @@ ENTRY_TIMEOUT = 5.0
 ATTR_TIMEOUT = 5.0
 NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
+PROCESSING_RECHECK = 3.0  # seconds between looks at folders with something still processing
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
@@ -95,6 +96,7 @@ class VoiceOperations(mfusepy.Operations):
         self._audio: AudioCache | None = None
         self._scratch: ScratchFiles | None = None
         self._writes: Writes | None = None
+        self._stopping = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -127,8 +129,16 @@ class VoiceOperations(mfusepy.Operations):
             self.writes.finish_journal()
         except Exception:  # a bug here must not take the mount down
             log.exception("finishing the journal failed")
+        while not self._stopping.wait(PROCESSING_RECHECK):
+            try:
+                self.fs.tree.refresh_unsettled()
+            except OSError as exc:  # the service is away for now; the next round tries again
+                log.info("re-checking what is processing: %s", exc)
+            except Exception:
+                log.exception("re-checking what is processing failed")
 
     def destroy(self, path: str) -> None:
+        self._stopping.set()
         with self._lock:
             open_handles = list(self._handles.values())
             self._handles.clear()

@@ -156,6 +156,11 @@ class ListingCache:
         age = self.age(key)
         return age is not None and age > self.missing_ttl
 
+    def cached_keys(self) -> list[Hashable]:
+        """The keys cached now (a snapshot)."""
+        with self._lock:
+            return list(self._entries.keys())
+
     def contains(self, key: Hashable) -> bool:
         with self._lock:
             return key in self._entries

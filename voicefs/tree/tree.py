@@ -101,6 +101,21 @@ class Tree:
             lifetime = self.cache.processing_ttl if _unsettled(listing) else None
             self.cache.put(("recordings", folder.id), listing, lifetime)
 
+    def refresh_unsettled(self) -> int:
+        """Lists again every cached folder that shows something still processing, so that
+        what finished shows without anyone asking; returns how many were refreshed."""
+        refreshed = 0
+        for key in self.cache.cached_keys():
+            listing = self.cache.peek(key)
+            if not (isinstance(key, tuple) and key[0] == "recordings" and listing):
+                continue
+            if not _unsettled(listing):
+                continue
+            fresh = self._seen(list(self.client.list_recordings(folder_id=key[1])))
+            self.cache.put(key, fresh, self.cache.processing_ttl if _unsettled(fresh) else None)
+            refreshed += 1
+        return refreshed
+
     def conversions(self, folder: Folder, original: Recording) -> list[Recording]:
         """An original's conversions, from its folder's listing; from the conversions
         endpoint only when no listing has shown a conversion yet although the account has
