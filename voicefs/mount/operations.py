@@ -405,6 +405,9 @@ class VoiceOperations(mfusepy.Operations):
     @translated
     def mkdir(self, path: str, mode: int) -> None:
         self._refuse_writes()
+        if is_scratch_name(posixpath.basename(tree_path(path))):
+            # `.Trash-1000` and the like: no trash here, so a file manager deletes for good
+            raise mfusepy.FuseOSError(errno.EPERM)
         self.fs.mkdir(tree_path(path), create_parents=False)
 
     @translated
