@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.emulator.helpers import Api, tone
-from tests.emulator_process import Account, EmulatorProcess, wait_until
+from tests.emulator_process import Account, EmulatorProcess
 from voicefs.api import VoiceClient
 from voicefs.mount.audio_cache import AudioCache, CachedAudio
 
@@ -145,7 +145,7 @@ def test_concurrent_random_reads_share_one_download(
 def test_far_read_is_ranged_while_the_download_goes_on(
     emulator: EmulatorProcess, client: VoiceClient, audio: Audio, tmp_path: Path
 ) -> None:
-    release = threading.Event()
+    received, release = threading.Event(), threading.Event()
     ranges: list[tuple[int, int | None]] = []
 
     def fetch(url: str, start: int, end: int | None) -> Iterator[bytes]:
@@ -156,14 +156,15 @@ def test_far_read_is_ranged_while_the_download_goes_on(
             return
         for number, chunk in enumerate(client.iter_download(url, start, end)):
             if number == 1:
+                received.set()
                 assert release.wait(60)
             yield chunk
 
     emulator.reset_request_counts()
-    cache = AudioCache(tmp_path, 1 << 30, fetch, far_seek=256 * KiB)
+    cache = AudioCache(tmp_path, 1 << 30, fetch, far_seek=128 * KiB)
     reader = cache.reader(audio.key, audio.url, audio.size)
     try:
-        far = audio.size - 2 * MiB
+        far = audio.size - 2 * MiB  # past the first chunk (1 MiB) by more than far_seek
         assert reader.read(far, 128 * KiB) == audio.data[far : far + 128 * KiB]
         assert reader.read(far + 128 * KiB, 64 * KiB) == audio.data[far + 128 * KiB :][: 64 * KiB]
         assert ranges == [(far, far + MiB)]  # the second read came from the same block
@@ -171,7 +172,7 @@ def test_far_read_is_ranged_while_the_download_goes_on(
         assert tail == audio.data[-1000:]
         assert ranges == [(far, far + MiB), (audio.size - 1000, audio.size)]
         assert not (tmp_path / audio.key).exists() and len(parts(tmp_path)) == 1
-        assert downloads(emulator) == 3  # the whole file is still coming
+        assert received.wait(60) and downloads(emulator) == 3  # the whole file is coming
         release.set()
         assert read_all(reader) == audio.data
     finally:
@@ -216,13 +217,12 @@ def test_eviction_keeps_the_bound_and_open_files_readable(
     cache = AudioCache(tmp_path, 0, client.iter_download)
     reader = cache.reader(second.key, second.url, second.size)
     assert read_all(reader) == second.data
-    wait_until((tmp_path / second.key).exists)  # the download's own evict passed it by
+    cache.close()  # joins the download; its evict, as this one, keeps what is open
     cache.evict()
     assert cached() == {second.key}  # open in this process: kept past the bound
     reader.close()
     cache.evict()
     assert cached() == set()
-    cache.close()
 
 
 def test_download_failure_is_eio_and_a_later_read_retries(
