@@ -32,7 +32,7 @@ from voicefs.mount.journal import Journal
 from voicefs.mount.scratch import ScratchFiles, is_scratch_name
 from voicefs.mount.writes import Writes
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
-from voicefs.tree.nodes import Node
+from voicefs.tree.nodes import Node, NodeKind, Role
 
 log = logging.getLogger("voicefs.mount")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,6 +45,7 @@ ENTRY_TIMEOUT = 5.0
 ATTR_TIMEOUT = 5.0
 NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
+ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER})  # generated files of every directory
 PROCESSING_RECHECK = 3.0  # seconds between looks at folders with something still processing
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
@@ -221,6 +222,9 @@ class VoiceOperations(mfusepy.Operations):
         entries: list[Entry] = [(".", None), ("..", None)]
         with self.fs.tree.errors_at(node.path):
             children = self.fs.tree.children(node)
+        # Sidecars first: `rm -r` of a folder empties `X.conversions/` before it deletes X
+        # (which takes the sidecar with it).
+        children = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
         for child in children:
             entries.append((child.name, self._attributes(child)))
         for name in self.scratch.names_in(node.path):
@@ -412,15 +416,26 @@ class VoiceOperations(mfusepy.Operations):
 
     @translated
     def rmdir(self, path: str) -> None:
+        """Removes an empty project or folder. A sidecar comes and goes with its original:
+        removing one with no conversions left does nothing, so `rm -r` of a folder works."""
         self._refuse_writes()
+        node = self._node(path)
+        if node.kind == NodeKind.SIDECAR:
+            if any(child.is_audio for child in self.fs.tree.children(node)):
+                raise mfusepy.FuseOSError(errno.ENOTEMPTY)
+            return
         self.fs.rmdir(tree_path(path))
 
     @translated
     def unlink(self, path: str) -> None:
         self._refuse_writes()
         target = tree_path(path)
-        if not self.scratch.remove(target):
-            self.fs.rm_file(target)
+        if self.scratch.remove(target):
+            return
+        node = self._node(path)
+        if node.role in ALWAYS_THERE:
+            return  # recordings.csv and order.txt are made anew on read: `rm -r` passes them
+        self.fs.rm_file(target)
         self.settings.forget(target)
 
     @translated
