@@ -127,52 +127,42 @@ def test_touch_and_rm_of_a_star(takes: dict[str, Any], mount: Path, api: Api) ->
     assert api.ok("GET", f"/api/recordings/{takes['take']['id']}")["starred"] is False
 
 
-def test_vim_writes_a_note(takes: dict[str, Any], mount: Path, api: Api) -> None:
-    """vim with its default settings, scripted: its swap file, backup and write all work."""
-    note = mount / "Project/Takes/take.wav.note.txt"
-    env = {**os.environ, "HOME": str(mount.parent)}
+def vim(path: Path, keys: str) -> None:
+    """vim with its default settings (swap file, write backup), editing path as a user would:
+    `keys` in normal mode, then `:wq`."""
     subprocess.run(
-        [
-            "vim",
-            "-u",
-            "DEFAULTS",
-            "-i",
-            "NONE",
-            "-N",
-            "-n",
-            "-es",
-            "+normal iToo loud at 0:03",
-            "+wq",
-            str(note),
-        ],
-        check=False,
-        env=env,
+        ["vim", "-u", "DEFAULTS", "-i", "NONE", "-N", "-es", f"+normal {keys}", "+wq", str(path)],
+        env={**os.environ, "HOME": str(path.parents[-2])},
         timeout=60,
         capture_output=True,
+        check=False,
     )
+
+
+def test_vim_writes_and_rewrites_a_note(takes: dict[str, Any], mount: Path, api: Api) -> None:
+    """Saving X.note.txt in vim sets the note; saving it again replaces it; vim's swap and
+    backup files never reach the service and are gone afterwards."""
+    note = mount / "Project/Takes/take.wav.note.txt"
+    vim(note, "iToo loud at 0:03")
     recording = api.ok("GET", f"/api/recordings/{takes['take']['id']}")
     assert recording["note"]["text"].strip() == "Too loud at 0:03"
-    subprocess.run(
-        [
-            "vim",
-            "-u",
-            "DEFAULTS",
-            "-i",
-            "NONE",
-            "-N",
-            "-es",
-            "+normal ggdGiQuiet now",
-            "+wq",
-            str(note),
-        ],
-        check=False,
-        env=env,
-        timeout=60,
-        capture_output=True,
-    )
+    vim(note, "ggdGiQuiet now")
     recording = api.ok("GET", f"/api/recordings/{takes['take']['id']}")
     assert recording["note"]["text"].strip() == "Quiet now"
     assert sorted(p for p in os.listdir(note.parent) if p.startswith(".") or p.endswith("~")) == []
+
+
+def test_vim_saves_an_order(takes: dict[str, Any], mount: Path, api: Api) -> None:
+    """Editing order.txt's template in vim and saving it orders what the file then says
+    (the template's comment lines are comments)."""
+    vim(mount / "Project/Takes/take.wav.conversions/order.txt", "GoBob")
+
+    def converted() -> list[dict[str, Any]] | None:
+        found = [r for r in api.recordings(takes["folder"]["id"]) if r["type"] != "original"]
+        return found or None
+
+    (conversion,) = wait_until(converted, timeout=20)
+    assert conversion["model_name"] == "Bob"
 
 
 def test_mv_relabels_and_rm_deletes(takes: dict[str, Any], mount: Path, api: Api) -> None:

@@ -101,7 +101,14 @@ def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> 
         read_only=options.read_only,
         on_ready=lambda: _when_mounted(mountpoint, on_ready),
     )
-    fuse_options: dict[str, object] = {"fsname": "voicefs", "subtype": "voicefs", "max_threads": 16}
+    fuse_options: dict[str, object] = {
+        "fsname": "voicefs",
+        "subtype": "voicefs",
+        "max_threads": 16,
+        # unlink even while the file is open (a scratch file's local copy stays readable
+        # through its open descriptor) instead of renaming it to `.fuse_hidden*`
+        "hard_remove": True,
+    }
     if options.read_only:
         fuse_options["ro"] = True
     if options.allow_other:
