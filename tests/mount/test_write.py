@@ -184,3 +184,16 @@ def test_mkdir_and_rmdir_make_and_remove_projects_and_folders(mount: Path, api: 
     assert "Radio" not in names
     refused = run("mkdir", str(mount / ".voicefs/here"), check=False)
     assert refused.returncode != 0 and "Operation not permitted" in refused.stderr
+
+
+def test_a_wav_cut_short_is_refused_and_nothing_is_sent(
+    takes: dict[str, Any], mount: Path, api: Api, emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    """An interrupted copy (a WAV shorter than its header says) fails with EINVAL."""
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(tone("wav", seconds=2.0)[:20_000])
+    emulator.reset_request_counts()
+    result = run("cp", str(cut), str(mount / "Project/Takes/cut.wav"), check=False)
+    assert result.returncode != 0 and "Invalid argument" in result.stderr, result.stderr
+    assert emulator.request_counts().get(UPLOAD, 0) == 0
+    assert "incomplete" in (mount / ".voicefs/errors.log").read_text()

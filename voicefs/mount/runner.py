@@ -26,6 +26,7 @@ log = logging.getLogger("voicefs.mount")
 DEFAULT_CACHE_SIZE = 10 << 30
 DEFAULT_CACHE_TTL = 30.0
 DEFAULT_TIMEOUT = 10.0
+UNMOUNT_WAIT = 60.0  # seconds `voicefs unmount` waits for files still open on the drive
 STOPPED_BY_SIGNAL = 8  # fuse_main's return value when SIGINT/SIGTERM ended it: a clean stop
 
 
@@ -147,13 +148,20 @@ def _raise_readahead(mountpoint: Path) -> None:
         bdi.write_text("1024\n")
 
 
-def unmount(mountpoint: Path) -> None:
-    """Unmounts; the daemon finishes writes in flight before it exits."""
+def unmount(mountpoint: Path, wait: float = UNMOUNT_WAIT) -> None:
+    """Unmounts. While programs still have files open on the drive (an upload finishing its
+    close(), a copy in progress) the kernel says "busy": this waits up to `wait` seconds for
+    them, then gives up with that message."""
     if not os.path.ismount(mountpoint):
         raise MountError(f"{mountpoint}: not mounted")
-    result = subprocess.run(
-        ["fusermount3", "-u", str(mountpoint)], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
+    deadline = time.monotonic() + wait
+    while True:
+        result = subprocess.run(
+            ["fusermount3", "-u", str(mountpoint)], capture_output=True, text=True, check=False
+        )
+        if result.returncode == 0:
+            return
         reason = result.stderr.strip() or f"fusermount3 exited with {result.returncode}"
-        raise MountError(f"{mountpoint}: {reason}")
+        if "busy" not in reason or time.monotonic() > deadline:
+            raise MountError(f"{mountpoint}: {reason}")
+        time.sleep(0.5)
