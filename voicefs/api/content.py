@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import Any
 
 from voicefs.api.core import ClientCore, created_since
-from voicefs.api.downloads import CHUNK_SIZE, copy_range, iter_range, read_range
+from voicefs.api.downloads import CHUNK_SIZE, iter_range, read_range
 from voicefs.api.errors import AmbiguousOutcomeError, ServiceUnavailableError
 from voicefs.api.limiter import SLOW
 from voicefs.api.limits import PAGE_LIMITS
@@ -445,23 +445,3 @@ class ContentMixin(ClientCore):
         """Bytes [start, end) of a recording's `url` in memory (small ranges, whole files),
         received straight into the returned object when the response gives its length."""
         return read_range(self._transport, url, start, end, operation=f"download {url}")
-
-    def download_to(
-        self,
-        url: str,
-        file: BinaryIO,
-        start: int = 0,
-        end: int | None = None,
-        progress: Progress | None = None,
-    ) -> int:
-        """Writes bytes [start, end) of a recording's `url` to `file` through one reused
-        buffer (no chunk objects); `progress` is told each piece's size. Returns the count."""
-        return copy_range(
-            self._transport,
-            url,
-            file,
-            start,
-            end,
-            progress=progress,
-            operation=f"download {url}",
-        )

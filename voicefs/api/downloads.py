@@ -4,14 +4,12 @@ A range is asked with `Range: bytes=a-b`; a server that ignores it and answers 2
 prefix skipped and the tail cut, so callers always receive exactly [start, end). A connection
 dropped mid-body resumes from the last byte received, a bounded number of times.
 
-Three ways to take the bytes: `iter_range` as chunks; `read_range` as one bytes object, and
-`copy_range` into a file. When the response gives its length (and no content encoding), the
-last two have the socket write straight into memory they own: `read_range` into a buffer of
-the final size that then becomes the result, `copy_range` into one small buffer that it
-reuses. Chunks joined into one object cost a second copy after the last byte arrived and a
+`read_range` gives the bytes as one object. When the response gives its length (and no content
+encoding), the socket writes straight into a buffer of the final size, which then becomes the
+result. Chunks joined into one object cost a second copy after the last byte arrived and a
 second set of fresh pages; urllib3's own `readinto` copies from a temporary between reads and
-holds the socket up while it touches the destination's fresh pages. Either kept a whole-file
-read of 64 MiB on loopback at 0.65-0.85 of a bare streamed GET; read straight, it keeps up.
+holds the socket up while it touches the destination's fresh pages. Read straight, a whole-file
+read costs what a bare streamed GET costs plus the kernel's first touch of the result's pages.
 """
 
 from __future__ import annotations
@@ -19,9 +17,9 @@ from __future__ import annotations
 import http.client
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import Message
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 import requests
 import urllib3.exceptions
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from voicefs.api.transport import Transport
 
 CHUNK_SIZE = 1 << 20
-COPY_BUFFER = 1 << 18  # stays in cache between the socket's write and the file's read
 _PIECE = 1 << 16  # urllib3's `readinto` reads a temporary this large, which stays in cache
 _BODY_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
@@ -163,46 +160,6 @@ def read_range(
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def copy_range(
-    transport: Transport,
-    url: str,
-    file: BinaryIO,
-    start: int = 0,
-    end: int | None = None,
-    *,
-    progress: Callable[[int], object] | None = None,
-    operation: str | None = None,
-    kind: str = FAST,
-) -> int:
-    """Writes the bytes [start, end) of `url` to `file`, telling `progress` each piece's size;
-    resumes after a dropped connection. Returns the number of bytes written."""
-    download = _Download(transport, url, start, end, operation, kind)
-    scratch = memoryview(bytearray(COPY_BUFFER))
-    while (opened := download.open()) is not None:
-        response, skip = opened
-        try:
-            length = body_length(response)
-            body = None if length is None else _Body(response, length)
-            pieces: Iterator[bytes | memoryview] = (
-                _cut(response.iter_content(CHUNK_SIZE), skip, download.left())
-                if body is None
-                else body.pieces(skip, download.left(), scratch)
-            )
-            for piece in pieces:
-                file.write(piece)
-                download.position += len(piece)
-                if progress is not None:
-                    progress(len(piece))
-            if body is not None:
-                body.done()
-            break
-        except _BODY_ERRORS as exc:
-            download.dropped(exc)
-        finally:
-            response.close()
-    return download.position - start
-
-
 class _Download:
     """One download of [start, end): where it is, its next request, and its resumes."""
 
@@ -299,19 +256,9 @@ class _Body:
 
     def discard(self, count: int) -> None:
         """Reads and drops the first `count` bytes (a 200 to a Range request)."""
-        scratch = memoryview(bytearray(min(count, COPY_BUFFER)))
+        scratch = memoryview(bytearray(min(count, CHUNK_SIZE)))
         while count > 0 and self._left:
             count -= self.readinto(scratch[:count])
-
-    def pieces(self, skip: int, limit: int | None, scratch: memoryview) -> Iterator[memoryview]:
-        """The body past `skip`, at most `limit` bytes, in pieces of `scratch`; each piece is
-        valid until the next is asked for."""
-        self.discard(skip)
-        while self._left and (limit is None or limit > 0):
-            received = self.readinto(scratch if limit is None else scratch[:limit])
-            if limit is not None:
-                limit -= received
-            yield scratch[:received]
 
     def done(self) -> None:
         """Gives a fully read connection back to the pool, as urllib3 does after its reads;
