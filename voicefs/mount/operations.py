@@ -91,6 +91,7 @@ class VoiceOperations(mfusepy.Operations):
         self._on_ready = on_ready
         self.settings = attrs.UserSettings()
         self._handles: dict[int, Handle] = {}
+        self._listings: dict[int, list[Entry]] = {}  # open directories, by handle
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._fs: VoiceFileSystem | None = None
@@ -214,7 +215,27 @@ class VoiceOperations(mfusepy.Operations):
         return [name for name, _ in self.readdir_plus(path, fh)]
 
     @translated
+    def opendir(self, path: str) -> int:
+        """Lists the directory once per open: the kernel reads a listing in several calls
+        (until one comes back empty), and each must see the same entries."""
+        number = next(self._counter)
+        listing = self._listing(path)
+        with self._lock:
+            self._listings[number] = listing
+        return number
+
+    @translated
+    def releasedir(self, path: str, fh: int) -> None:
+        with self._lock:
+            self._listings.pop(fh, None)
+
+    @translated
     def readdir_plus(self, path: str, fh: int) -> list[Entry]:
+        with self._lock:
+            listing = self._listings.get(fh)
+        return listing if listing is not None else self._listing(path)
+
+    def _listing(self, path: str) -> list[Entry]:
         """Each entry with its attributes, so `ls -l` and `find` need no getattr round trip."""
         node = self._node(path)
         if not node.is_directory:
