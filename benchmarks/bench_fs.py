@@ -4,6 +4,8 @@ Reports, in one run on one emulator:
 - the requests of a cold `find` of a seeded account, against the goal
   1 + P + sum(ceil(R_p / 200)) (plus the voice catalogue that order.txt lists), and of a warm
   `find` within the cache's lifetime (goal: 0);
+- the requests of 10 uploads into a folder listed before (goal: 10) and of listing it again
+  (goal: 0);
 - whole-file reads of a 64 MiB recording, `cat_file` into memory and `get_file` to a new
   local file, each as a ratio to a bare `requests.get(url, stream=True)` loop over 1 MiB
   chunks that only counts them (target >= 0.9), alternated round by round, best of each
@@ -36,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_client import MiB, bare_download, timed, write_wav  # noqa: E402
-from tests.emulator.helpers import Api  # noqa: E402
+from tests.emulator.helpers import Api, tone  # noqa: E402
 from tests.emulator_process import Account, EmulatorProcess, running_emulator  # noqa: E402
 from voicefs.filesystem import VoiceFileSystem  # noqa: E402
 
@@ -85,6 +87,31 @@ def find_requests(emulator: EmulatorProcess, account: Account, quick: bool) -> d
         "goal": goal,
         "warm_requests": sum(warm.values()),
     }
+
+
+def upload_requests(
+    emulator: EmulatorProcess, account: Account, existing: int, uploads: int
+) -> dict[str, object]:
+    """The requests of N uploads into a folder listed before (goal: N), and of listing it
+    again afterwards (goal: 0): the filesystem writes what the service answered into its
+    cached listing instead of listing the folder again."""
+    Api.of(account).seed_layout({"Uploads": {"Folder": existing}}, conversions=0)
+    fs = new_fs(account)
+    fs.ls("Uploads/Folder")
+    sound = tone("wav", seconds=0.1)
+    emulator.reset_request_counts()
+    for n in range(uploads):
+        fs.pipe_file(f"Uploads/Folder/new {n}.wav", sound)
+    during = emulator.request_counts()
+    emulator.reset_request_counts()
+    listed = fs.ls("Uploads/Folder", detail=False)
+    after = emulator.request_counts()
+    assert all(f"Uploads/Folder/new {n}.wav" in listed for n in range(uploads))
+    print(
+        f"{uploads} uploads into a listed folder of {existing}: {sum(during.values())} requests "
+        f"(goal {uploads}) {dict(during)}; listing it again: {sum(after.values())} (goal 0)"
+    )
+    return {"uploads": uploads, "requests": during, "listing_after": sum(after.values())}
 
 
 def whole_file_reads(account: Account, tmp: Path, rounds: int) -> dict[str, float]:
@@ -175,6 +202,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="voicefs-bench-") as tmp:
         for emulator in running_emulator("--conversion-seconds", "0.1"):
             results["find"] = find_requests(emulator, emulator.new_account(), args.quick)
+            results["uploads"] = upload_requests(
+                emulator, emulator.new_account(), 100 if args.quick else 450, 10
+            )
             account = emulator.new_account()
             results["whole_file"] = whole_file_reads(
                 account, Path(tmp), rounds=7 if args.quick else 15
