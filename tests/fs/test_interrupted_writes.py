@@ -117,3 +117,25 @@ def test_discard_then_close_sends_nothing(
     assert conversions(api, take["folder"]) == []
     assert recording(api, take["id"]).get("note") is None
     assert fresh_names(account) == ["take.wav", "take.wav.conversions", "recordings.csv"]
+
+
+def test_an_exception_inside_a_text_mode_write_sends_nothing(
+    fs: VoiceFileSystem, api: Api, emulator: EmulatorProcess, take: dict[str, Any]
+) -> None:
+    """`open(p, "w")` (text) is discarded on an exception like a binary write."""
+    with counted(emulator) as requests, pytest.raises(Interrupted), fs.open(NOTE, "w") as handle:
+        handle.write("Too loud at 0:03")
+        raise Interrupted
+    assert writes(requests) == {}, requests
+    assert recording(api, take["id"]).get("note") is None
+
+
+def test_a_transaction_sends_its_files_when_it_ends(
+    fs: VoiceFileSystem, api: Api, take: dict[str, Any]
+) -> None:
+    """Inside `with fs.transaction:` a write is sent when the transaction ends, not before."""
+    with fs.transaction:
+        with fs.open(f"{TAKE}.star", "wb"):
+            pass
+        assert recording(api, take["id"])["starred"] is False
+    assert recording(api, take["id"])["starred"] is True
