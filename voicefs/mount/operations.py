@@ -68,6 +68,15 @@ def translated(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+T = TypeVar("T")
+
+
+def _made(part: T | None) -> T:
+    if part is None:
+        raise mfusepy.FuseOSError(errno.EIO)
+    return part
+
+
 def tree_path(path: str) -> str:
     return path.strip("/")
 
@@ -154,29 +163,22 @@ class VoiceOperations(mfusepy.Operations):
         if self._scratch is not None:
             self._scratch.clear()
 
+    # Made in init_with_config, after the daemon forked; a call before that is EIO.
     @property
     def fs(self) -> VoiceFileSystem:
-        if self._fs is None:
-            raise mfusepy.FuseOSError(errno.EIO)
-        return self._fs
+        return _made(self._fs)
 
     @property
     def scratch(self) -> ScratchFiles:
-        if self._scratch is None:
-            raise mfusepy.FuseOSError(errno.EIO)
-        return self._scratch
+        return _made(self._scratch)
 
     @property
     def writes(self) -> Writes:
-        if self._writes is None:
-            raise mfusepy.FuseOSError(errno.EIO)
-        return self._writes
+        return _made(self._writes)
 
     @property
     def audio(self) -> AudioCache:
-        if self._audio is None:
-            raise mfusepy.FuseOSError(errno.EIO)
-        return self._audio
+        return _made(self._audio)
 
     # ------------------------------------------------------------------ metadata
 
