@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 from voicefs.emulator import bodies
 from voicefs.emulator.errors import ServiceError
 from voicefs.emulator.faults import FaultMiddleware
+from voicefs.emulator.routes import files_router
 from voicefs.emulator.routes import router as api_router
+from voicefs.emulator.routes_catalog import router as catalog_router
 from voicefs.emulator.seed import apply_seed
 from voicefs.emulator.state import EmulatorState
 
@@ -86,7 +88,9 @@ def create_app(state: EmulatorState) -> FastAPI:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
 
     app.include_router(hooks)
-    app.include_router(api_router)
-    state.routes = list(api_router.routes)
+    routers = (api_router, catalog_router, files_router)  # in this order: files takes the rest
+    for router in routers:
+        app.include_router(router)
+    state.routes = [route for router in routers for route in router.routes]
     app.add_middleware(FaultMiddleware, state=state)
     return app

@@ -13,7 +13,6 @@ from voicefs.emulator import bodies
 from voicefs.emulator.conversions import ConversionRequest
 from voicefs.emulator.errors import bad_request, not_found
 from voicefs.emulator.route_common import Direction, Offset, State, User, limit, optional_id
-from voicefs.emulator.routes_catalog import router as catalog_router
 from voicefs.emulator.store import Row
 
 router = APIRouter(prefix="/api")
@@ -346,13 +345,13 @@ def folder_stats(body: bodies.FolderStatsRequest, state: State, user: User) -> l
     return state.reports.folder_stats(user, [str(i) for i in body.folder_ids])
 
 
-router.include_router(catalog_router)  # before the files route, which takes every other path
-
-
 # ---------------------------------------------------------------------------------- files
 
+# Its own router, included after every other: its path takes whatever they did not.
+files_router = APIRouter(prefix="/api")
 
-@router.api_route("/{file_url:path}", methods=["GET", "HEAD"])
+
+@files_router.api_route("/{file_url:path}", methods=["GET", "HEAD"])
 def get_file(file_url: str, request: Request, state: State, user: User) -> FileResponse:
     """Recording, calibration and sample audio; FileResponse answers Range with 206."""
     if not file_url.startswith("files/"):

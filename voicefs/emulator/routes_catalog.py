@@ -15,7 +15,7 @@ from voicefs.emulator.errors import not_found
 from voicefs.emulator.route_common import Direction, Offset, State, User, limit, optional_id
 from voicefs.emulator.store import Row
 
-router = APIRouter()
+router = APIRouter(prefix="/api")
 
 
 # --------------------------------------------------------------------------------- orders
