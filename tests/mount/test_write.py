@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,24 @@ def test_a_wav_cut_short_is_refused_and_nothing_is_sent(
     assert result.returncode != 0 and "Invalid argument" in result.stderr, result.stderr
     assert emulator.request_counts().get(UPLOAD, 0) == 0
     assert "incomplete" in (mount / ".voicefs/errors.log").read_text()
+
+
+def test_repeated_flushes_send_once(
+    takes: dict[str, Any], mount: Path, api: Api, emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    """A descriptor duplicated and closed twice (as shells and `exec 3>` do) uploads once, at
+    the first close after the writing."""
+    source = tmp_path / "dup.wav"
+    source.write_bytes(tone("wav"))
+    script = (
+        "import os, sys\n"
+        "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)\n"
+        "os.write(fd, open(sys.argv[2], 'rb').read())\n"
+        "copy = os.dup(fd)\n"
+        "os.close(copy)\n"
+        "os.close(fd)\n"
+    )
+    emulator.reset_request_counts()
+    run(sys.executable, "-c", script, str(mount / "Project/Takes/dup.wav"), str(source))
+    assert emulator.request_counts().get(UPLOAD) == 1
+    assert api.download(originals(api, takes["folder"]["id"])["dup.wav"]).content == tone("wav")
