@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,14 @@ def test_unmount_waits_for_an_open_upload_then_unmounts(
     assert not os.path.ismount(mountpoint)
     (uploaded,) = [r for r in api.recordings(folder["id"]) if r["file_name"] == "late.wav"]
     assert api.download(uploaded).content == tone("wav")
+
+
+def test_sigterm_and_sigint_unmount_cleanly(account: Account, tmp_path: Path) -> None:
+    """A foreground mount stopped with SIGTERM or Ctrl-C (SIGINT) unmounts and exits 0."""
+    for number, stop in enumerate((signal.SIGTERM, signal.SIGINT)):
+        mountpoint = tmp_path / f"mnt{number}"
+        with mounted(account, mountpoint, tmp_path / "cache") as process:
+            os.listdir(mountpoint)
+            process.send_signal(stop)
+            assert process.wait(timeout=30) == 0, process.stderr.read() if process.stderr else ""
+            assert not os.path.ismount(mountpoint)
