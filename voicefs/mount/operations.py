@@ -131,9 +131,11 @@ class VoiceOperations(mfusepy.Operations):
             Journal(self.cache_dir / "journal"),
             self.settings,
         )
-        threading.Thread(target=self._when_ready, name="voicefs-ready", daemon=True).start()
+        threading.Thread(target=self._background, name="voicefs-background", daemon=True).start()
 
-    def _when_ready(self) -> None:
+    def _background(self) -> None:
+        """Once mounted: the caller's ready action, the journal a dead mount left, then a look
+        every few seconds at folders with something still processing, until unmounted."""
         if self._on_ready is not None:
             self._on_ready()
         try:
