@@ -149,6 +149,16 @@ class StagedWrite(io.RawIOBase):
             self.close()
 
 
+class StagedTextWrite(io.TextIOWrapper):
+    """Text written to a `StagedWrite` (`open(p, "w")`): an exception inside `with` discards
+    it too."""
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if error is not None and isinstance(self.buffer, StagedWrite):
+            self.buffer.discard()
+        super().__exit__(kind, error, traceback)
+
+
 class GeneratedContent(io.BytesIO):
     """Generated content, read-only; `name` is its path, as fsspec files have."""
 

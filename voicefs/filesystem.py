@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import io
 import os
 import posixpath
 import tempfile
@@ -24,7 +23,13 @@ from fsspec.utils import stringify_path
 
 from voicefs.api import ClientOptions, VoiceClient
 from voicefs.changes import Changes
-from voicefs.files import DEFAULT_BLOCK_SIZE, AudioFile, GeneratedContent, StagedWrite
+from voicefs.files import (
+    DEFAULT_BLOCK_SIZE,
+    AudioFile,
+    GeneratedContent,
+    StagedTextWrite,
+    StagedWrite,
+)
 from voicefs.scripting import ScriptMethods
 from voicefs.tree.cache import (
     DEFAULT_MAX_ENTRIES,
@@ -245,7 +250,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         if "b" in mode or "r" in mode:
             return super().open(path, mode, **kwargs)
         text = {k: kwargs.pop(k) for k in ("encoding", "errors", "newline") if k in kwargs}
-        return _StagedText(super().open(path, mode + "b", **kwargs), **text)
+        return StagedTextWrite(super().open(path, mode + "b", **kwargs), **text)
 
     def _open(
         self,
@@ -403,15 +408,6 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         depth = len(path.split("/"))
         for key in self.tree.cached_keys_along(path)[depth - 1 :]:
             self.tree.cache.invalidate(key)
-
-
-class _StagedText(io.TextIOWrapper):
-    """Text written to a `StagedWrite`: an exception inside `with` discards it too."""
-
-    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
-        if error is not None and isinstance(self.buffer, StagedWrite):
-            self.buffer.discard()
-        super().__exit__(kind, error, traceback)
 
 
 class _SentBytes:

@@ -9,6 +9,7 @@ import hashlib
 import os
 import stat
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -70,7 +71,12 @@ class UserSettings:
 
 
 def attributes(
-    node: Node, size: int, fallback_time: datetime, *, writable: bool, user: dict[str, int]
+    node: Node,
+    size: int,
+    fallback_time: Callable[[], datetime],
+    *,
+    writable: bool,
+    user: dict[str, int],
 ) -> dict[str, Any]:
     """The stat dict mfusepy wants (`use_ns`: times in nanoseconds)."""
     if node.is_directory:
@@ -79,7 +85,7 @@ def attributes(
         mode = stat.S_IFREG | (WRITABLE_MODE if writable else READ_ONLY_MODE)
     if "mode" in user:
         mode = stat.S_IFMT(mode) | stat.S_IMODE(user["mode"])
-    modified = nanoseconds(node.modified or node.created or fallback_time)
+    modified = nanoseconds(node.modified or node.created or fallback_time())
     created = nanoseconds(node.created) or modified
     return {
         "st_mode": mode,

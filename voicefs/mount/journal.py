@@ -109,6 +109,3 @@ class Journal:
             descriptor = self._held.pop(entry.id, None)
         if descriptor is not None:
             os.close(descriptor)
-
-    def pending(self) -> int:
-        return len(list(self.directory.glob("*.json")))

@@ -193,7 +193,7 @@ class VoiceOperations(mfusepy.Operations):
         return attrs.attributes(
             node,
             size,
-            self.fs.tree.account_time(),
+            self.fs.tree.account_time,  # only for what has no time of its own
             writable=writable,
             user=self.settings.get(node.path),
         )

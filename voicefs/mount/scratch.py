@@ -71,11 +71,6 @@ class ScratchFiles:
         local.unlink(missing_ok=True)
         return True
 
-    def take(self, path: str) -> Path | None:
-        """Removes the entry and hands over its local file (for a rename that sends it)."""
-        with self._lock:
-            return self._files.pop(path, None)
-
     def move(self, old: str, new: str) -> bool:
         with self._lock:
             local = self._files.pop(old, None)

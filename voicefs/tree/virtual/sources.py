@@ -9,18 +9,15 @@ the folder's cached listing from the service's answer, so N uploads cost N reque
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
 from pathlib import Path
 
 from voicefs.api.records import Recording
+from voicefs.api.uploads import Progress
 from voicefs.tree import formats, names
 from voicefs.tree.audio_header import check_audio_file
 from voicefs.tree.nodes import Node
 from voicefs.tree.tree import Tree
 from voicefs.tree.virtual.base import control_error, read_text
-
-Progress = Callable[[int], object]
-"""Told the number of bytes of the file sent so far."""
 
 
 class Sources:
