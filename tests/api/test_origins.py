@@ -4,12 +4,12 @@ server plays both the service and the other origin."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.api.local_server import serving
 from voicefs.api import VoiceClient
 
 PAYLOAD = bytes(range(256)) * 400  # 100 KiB
@@ -51,25 +51,14 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-def _serve() -> Iterator[Recorder]:
-    server = Recorder()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def service() -> Iterator[Recorder]:
-    yield from _serve()
+    yield from serving(Recorder())
 
 
 @pytest.fixture
 def elsewhere() -> Iterator[Recorder]:
-    yield from _serve()
+    yield from serving(Recorder())
 
 
 def test_range_ignored_by_server_is_sliced(service: Recorder) -> None:

@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.api.local_server import serving
 from tests.emulator_process import REPO_ROOT, Account
 from voicefs.api import Folder, VoiceClient
 
@@ -144,14 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    server = Served()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from serving(Served())
 
 
 @pytest.mark.parametrize("ignore_range", [False, True], ids=["206", "200"])

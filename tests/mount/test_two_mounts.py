@@ -24,6 +24,8 @@ def test_two_mounts_share_a_cache_directory(account: Account, api: Api, tmp_path
         one, two = tmp_path / "one/Project/Takes", tmp_path / "two/Project/Takes"
         assert (one / "take.wav").read_bytes() == expected
         assert (two / "take.wav").read_bytes() == expected
+        # inode numbers come from the service's ids: the same in every mount
+        assert (one / "take.wav").stat().st_ino == (two / "take.wav").stat().st_ino
         run("cp", str(local), str(one / "new.flac"))
         names = [r["file_name"] for r in api.recordings(folder["id"])]
         assert sorted(names) == ["new.flac", "take.wav"]

@@ -219,3 +219,16 @@ def test_repeated_flushes_send_once(
     run(sys.executable, "-c", script, str(mount / "Project/Takes/dup.wav"), str(source))
     assert emulator.request_counts().get(UPLOAD) == 1
     assert api.download(originals(api, takes["folder"]["id"])["dup.wav"]).content == tone("wav")
+
+
+def test_chmod_and_touch_d_are_remembered_and_send_nothing(
+    takes: dict[str, Any], mount: Path, emulator: EmulatorProcess
+) -> None:
+    """chmod and touch -d (as rsync -a and cp -p do) show in stat and change nothing on the
+    service."""
+    take = mount / "Project/Takes/take.wav"
+    emulator.reset_request_counts()
+    run("chmod", "600", str(take))
+    run("touch", "-d", "2020-01-02 03:04:05 UTC", str(take))
+    assert run("stat", "-c", "%a %Y", str(take)).stdout.split() == ["600", "1577934245"]
+    assert not [route for route in emulator.request_counts() if not route.startswith("GET")]
