@@ -341,6 +341,21 @@ def test_sizes_are_the_service_sizes_without_a_download(
     assert requests[DOWNLOAD] == 0, requests
 
 
+def test_generated_files_sizes_follow_their_listing(
+    fs: VoiceFileSystem, converted: dict[str, Any]
+) -> None:
+    """The sizes of `recordings.csv` and `order.txt` are kept while their listing is; a write
+    that changes the listing changes them, and they always equal what reading gives."""
+    manifest, template = f"{FOLDER}/recordings.csv", f"{SIDECAR}/order.txt"
+    before = fs.size(manifest)
+    assert before == len(fs.cat_file(manifest)) == fs.size(manifest)
+    assert fs.size(template) == len(fs.cat_file(template))
+    fs.pipe_file(f"{FOLDER}/another take.wav", tone("wav"))
+    after = fs.size(manifest)
+    assert after > before and after == len(fs.cat_file(manifest))
+    assert b"another take.wav" in fs.cat_file(manifest)
+
+
 # ------------------------------------------------------------------------- reading
 
 

@@ -93,6 +93,17 @@ def test_extended_attributes_carry_the_service_metadata(takes: dict[str, Any], m
     assert ident.stdout == takes["first"]["id"]
 
 
+def test_namespaces_other_than_user_are_not_supported(takes: dict[str, Any], mount: Path) -> None:
+    """`ls -l` asks each entry's SELinux label and ACL until told "not supported" once per
+    filesystem; "no such attribute" would cost a round trip per entry of every listing."""
+    path = mount / "Project/Takes/first.wav"
+    for name in ("security.selinux", "system.posix_acl_access"):
+        refused = run("getfattr", "-n", name, str(path), check=False)
+        assert refused.returncode != 0 and "Operation not supported" in refused.stderr
+    missing = run("getfattr", "-n", "user.voicefs.nothing", str(path), check=False)
+    assert missing.returncode != 0 and "No such attribute" in missing.stderr
+
+
 def test_df_reports_ample_free_space(mount: Path) -> None:
     free = os.statvfs(mount)
     assert free.f_bavail * free.f_frsize > 1 << 40

@@ -275,8 +275,8 @@ class VoiceOperations(mfusepy.Operations):
 
     @translated
     def getxattr(self, path: str, name: str, position: int = 0) -> bytes:
-        if is_system_name(name):  # asked before every write and for each entry of `ls -l`
-            raise mfusepy.FuseOSError(mfusepy.ENOATTR)
+        if is_system_name(name):
+            raise mfusepy.FuseOSError(errno.EOPNOTSUPP)
         if self._local_file(tree_path(path)) is not None:
             raise mfusepy.FuseOSError(mfusepy.ENOATTR)
         value = attribute_value(self._node(path), name)

@@ -10,8 +10,10 @@ ATTRIBUTE_NAMES = tuple(PREFIX + n for n in ("id", "state", "voice", "duration",
 
 
 def is_system_name(name: str) -> bool:
-    """`security.*`, `system.*` and `trusted.*`: the kernel asks for them before each write and
-    for every entry of `ls -l`; there are none here, and answering must cost nothing."""
+    """`security.*`, `system.*` and `trusted.*`: namespaces the drive does not support. The
+    kernel asks for them before each write, and `ls -l` for every entry (SELinux label, POSIX
+    ACLs) until it is told "not supported" (EOPNOTSUPP) once per filesystem; "no such attribute"
+    (ENODATA) would make it ask again for each of thousands of entries."""
     return not name.startswith("user.")
 
 

@@ -10,9 +10,12 @@ support is refused with EPERM.
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from cachetools import LRUCache
 
 from voicefs.api.errors import InvalidRequestError
 from voicefs.tree.errors import path_error
@@ -23,6 +26,29 @@ CONTROL_TEXT_MAX = 1 << 20  # control files are text for people: refuse megabyte
 
 Writer = Callable[[Path], Any]
 """What closing a written file does: called with the path of the staged bytes."""
+
+T = TypeVar("T")
+
+
+class SourcedMemo:
+    """Values worked out from a cached listing, kept while the cache still holds that very
+    listing object: `ls -l` of every directory asks the size of its `recordings.csv` and
+    `order.txt`, and making them each time would cost more than the rest of the listing."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._entries: LRUCache[Hashable, tuple[object, Any]] = LRUCache(maxsize=maxsize)
+
+    def get(self, key: Hashable, source: object, compute: Callable[[], T]) -> T:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and hit[0] is source:
+            kept: T = hit[1]
+            return kept
+        value = compute()
+        with self._lock:
+            self._entries[key] = (source, value)
+        return value
 
 
 class GeneratedFile:

@@ -10,21 +10,30 @@ import posixpath
 from voicefs.tree import formats, names
 from voicefs.tree.nodes import Node, NodeKind
 from voicefs.tree.tree import Tree
-from voicefs.tree.virtual.base import GeneratedFile
+from voicefs.tree.virtual.base import GeneratedFile, SourcedMemo
 
 
 class ManifestFile(GeneratedFile):
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
+        self._sizes = SourcedMemo()
 
     def read(self, node: Node) -> bytes:
         directory = self.tree.resolve(node.parent_path)
+        return self._render(directory, self.tree.children(directory))
+
+    def size(self, node: Node) -> int:
+        directory = self.tree.resolve(node.parent_path)
+        children = self.tree.children(directory)
+        return self._sizes.get(node.path, children, lambda: len(self._render(directory, children)))
+
+    def _render(self, directory: Node, children: list[Node]) -> bytes:
         original = ""
         if directory.kind == NodeKind.SIDECAR:
             original = posixpath.basename(directory.path).removesuffix(names.SIDECAR_SUFFIX)
         rows = [
             formats.ManifestRow.from_recording(child.audio, child.name, original)
-            for child in self.tree.children(directory)
+            for child in children
             if child.audio is not None
         ]
         return formats.manifest_csv(rows)

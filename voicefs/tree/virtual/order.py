@@ -11,12 +11,12 @@ import dataclasses
 import posixpath
 from pathlib import Path
 
-from voicefs.api.records import ConversionRequest, Order, Recording
+from voicefs.api.records import ConversionRequest, Order, Recording, Voice
 from voicefs.tree import formats, names
 from voicefs.tree.layout import ORDER
 from voicefs.tree.nodes import Node
 from voicefs.tree.tree import Tree
-from voicefs.tree.virtual.base import GeneratedFile, control_error, read_text
+from voicefs.tree.virtual.base import GeneratedFile, SourcedMemo, control_error, read_text
 
 
 class Orders:
@@ -84,11 +84,19 @@ class OrderFile(GeneratedFile):
 
     def __init__(self, orders: Orders) -> None:
         self.orders = orders
+        self._sizes = SourcedMemo()
 
     def read(self, node: Node) -> bytes:
+        return self._render(node, self.orders.tree.voices())
+
+    def size(self, node: Node) -> int:
+        voices = self.orders.tree.voices()
+        return self._sizes.get(node.path, voices, lambda: len(self._render(node, voices)))
+
+    def _render(self, node: Node, voices: list[Voice]) -> bytes:
         original = node.original_of()
         audio = posixpath.basename(node.parent_path).removesuffix(names.SIDECAR_SUFFIX)
-        return formats.order_template(audio or original.id, self.orders.tree.voices()).encode()
+        return formats.order_template(audio or original.id, voices).encode()
 
     def write(self, node: Node, staged: Path) -> None:
         sidecar = self.orders.tree.resolve(node.parent_path)
