@@ -41,6 +41,7 @@ from voicefs.tree.cache import (
 from voicefs.tree.errors import path_error
 from voicefs.tree.layout import ACCOUNT_DIRECTORY
 from voicefs.tree.nodes import Node, NodeKind
+from voicefs.tree.store import Store
 from voicefs.tree.tree import Tree
 from voicefs.tree.virtual import Progress, VirtualFiles, Writer
 
@@ -57,6 +58,12 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     `missing_expiry_time` seconds. How the client treats the service (rate limit, retries,
     timeouts, pool) is a `voicefs.api.ClientOptions`, given whole as `options=` or field by
     field (`rate_limit=False`, `max_retries=2`, …).
+
+    `cache_storage=DIR` keeps the listings on disk too (one SQLite file per account in DIR):
+    a filesystem made again within the expiry time (a restarted notebook) lists nothing
+    again, and while the service is unreachable the last known listings still answer.
+    `listings_wait` bounds, in seconds, how long any call waits for a listing (the mount's
+    `--timeout`); by default calls wait for the service.
     """
 
     protocol = ("voicefs",)
@@ -75,6 +82,8 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         max_listings: int = DEFAULT_MAX_ENTRIES,
         block_size: int = DEFAULT_BLOCK_SIZE,
         use_listings_cache: bool = True,
+        cache_storage: str | os.PathLike[str] | None = None,
+        listings_wait: float | None = None,
         **options: Any,
     ) -> None:
         client_options = ClientOptions.take(options, base=options.pop("options", None))
@@ -88,7 +97,18 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             options=client_options,
         )
         ttl = listings_expiry_time if use_listings_cache else 0.0
-        cache = ListingCache(ttl, processing_expiry_time, missing_expiry_time, max_listings)
+        store = None
+        if cache_storage is not None and ttl > 0:
+            store = Store(Path(cache_storage) / f"{self.client.account_digest()}.sqlite")
+        cache = ListingCache(
+            ttl,
+            processing_expiry_time,
+            missing_expiry_time,
+            max_listings,
+            store=store,
+            wait=listings_wait,
+            health=self.client.health,
+        )
         self.tree = Tree(self.client, cache)
         self.virtual = VirtualFiles(self.tree)
         self.blocksize = block_size

@@ -32,7 +32,8 @@ def test_a_refused_write_is_logged_with_its_path_and_reason(
 def test_a_failing_service_is_logged_once_and_a_missing_path_not_at_all(
     fs: VoiceFileSystem, account: Account, emulator: EmulatorProcess, folder: str
 ) -> None:
-    """The service's 500 is logged once with the path; `exists` of nothing is no error."""
+    """The service's 500 is logged once with the path, between lines saying the service went
+    offline and came back; `exists` of nothing is no error."""
     assert not fs.exists(f"{FOLDER}/nothing.wav")
     sick = make_fs(account, max_retries=0)
     emulator.set_faults(fail_rate=1.0, fail_mode="error", seed=1)
@@ -41,6 +42,8 @@ def test_a_failing_service_is_logged_once_and_a_missing_path_not_at_all(
             sick.ls(FOLDER)
     finally:
         emulator.clear_faults()
-    (line,) = sick.cat_file(LOG).decode().splitlines()
+    offline, line, online = sick.cat_file(LOG).decode().splitlines()
+    assert "service offline since" in offline and "injected fault" in offline, offline
     assert "EIO" in line and FOLDER in line and "injected fault" in line, line
+    assert online.endswith("service online"), online  # reading the log listed the root
     assert fs.cat_file(LOG) == b""

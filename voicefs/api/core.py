@@ -4,6 +4,7 @@ lazy pagination and exactly-once creates."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -19,6 +20,7 @@ from voicefs.api.errors import (
     invalid_response,
     name_too_long,
 )
+from voicefs.api.health import ServiceHealth
 from voicefs.api.limiter import FAST, RateLimiter
 from voicefs.api.limits import NAME_MAX
 from voicefs.api.options import ClientOptions
@@ -87,6 +89,18 @@ class ClientCore:
     @property
     def max_retries(self) -> int:
         return self.options.max_retries
+
+    @property
+    def health(self) -> ServiceHealth:
+        """Whether the service answers, as this client's requests found it."""
+        return self._transport.health
+
+    def account_digest(self) -> str:
+        """A name for this account's local state: the same for the same URL and credentials,
+        and telling nothing of them (a hash, never the key)."""
+        credentials = self._credentials
+        secret = credentials.api_key.reveal() if credentials.api_key else credentials.email or ""
+        return hashlib.sha256(f"{self.url}\0{secret}".encode()).hexdigest()[:24]
 
     # -- requests -----------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from voicefs.api.errors import (
     invalid_response,
     unreachable,
 )
+from voicefs.api.health import ServiceHealth
 from voicefs.api.limiter import FAST, RateLimiter
 from voicefs.api.options import ClientOptions
 
@@ -102,6 +103,7 @@ class Transport:
         self.user_json: dict[str, Any] | None = None
         self._clock_offset: float | None = None
         self._precise_offset: tuple[float, float] | None = None
+        self.health = ServiceHealth()
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -247,8 +249,13 @@ class Transport:
                     self.sleep_backoff(failures)
                     continue
                 ambiguous = not idempotent and not never_sent(exc)
-                raise unreachable(operation, exc, ambiguous=ambiguous) from exc
+                error = unreachable(operation, exc, ambiguous=ambiguous)
+                if own:
+                    self.health.unreachable(str(error.strerror))
+                raise error from exc
             status = response.status_code
+            if own and status < 500 and status != 429:
+                self.health.answered()
             if status < 300:
                 return response
             if status == 401 and own and self.credentials.uses_session and authenticate:
@@ -260,6 +267,8 @@ class Transport:
                 continue
             if status == 429:
                 delay = retry_after_seconds(response)
+                if own:
+                    self.health.rate_limited(delay, f"{operation}: HTTP 429 (rate limited)")
                 if rate_waited + delay > self.options.rate_limit_patience:
                     error = error_for_response(response, operation)
                     raise RateLimitedError(
@@ -284,6 +293,8 @@ class Transport:
                     self.sleep_backoff(failures)
                     continue
                 error = error_for_response(response, operation)
+                if own:
+                    self.health.unreachable(str(error.strerror))
                 if not idempotent:
                     raise AmbiguousOutcomeError(
                         error.errno or errno.EIO,

@@ -1,6 +1,7 @@
 """What `stat` shows for a node: stable inode numbers from the service's ids, the service's
 times (never the time of the call), modes that say what can be written, and the times and
-modes users set (`chmod`, `utimens`, as `rsync -a` and `cp -p` do), kept for the mount's life.
+modes users set (`chmod`, `utimens`, as `rsync -a` and `cp -p` do), kept in the account's
+store so that they outlive the mount (a second `rsync -a` after a remount sends nothing).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from voicefs.tree.nodes import Node, NodeKind
+from voicefs.tree.store import Store
 
 DIRECTORY_MODE = 0o755
 WRITABLE_MODE = 0o644  # audio can be deleted, control files written
@@ -45,15 +47,27 @@ def nanoseconds(when: datetime | None) -> int:
 
 @dataclass
 class UserSettings:
-    """Modes and times users set on paths, and owners they asked for: accepted and kept for
-    the mount's life, changing nothing on the service (CONTRACT §3)."""
+    """Modes and times users set on paths, and owners they asked for: accepted and kept,
+    changing nothing on the service (CONTRACT §3); on disk once `keep_in` has a store."""
 
     _settings: dict[str, dict[str, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _store: Store | None = None
+
+    def keep_in(self, store: Store | None) -> None:
+        """Loads what the store remembers and writes every change to it from now on."""
+        if store is None:
+            return
+        remembered = store.settings()
+        with self._lock:
+            self._store = store
+            self._settings = {**remembered, **self._settings}
 
     def set(self, path: str, **values: int) -> None:
         with self._lock:
-            self._settings.setdefault(path, {}).update(values)
+            current = self._settings.setdefault(path, {})
+            current.update(values)
+            self._save(path, current)
 
     def get(self, path: str) -> dict[str, int]:
         with self._lock:
@@ -64,10 +78,17 @@ class UserSettings:
             moved = self._settings.pop(old, None)
             if moved is not None:
                 self._settings[new] = moved
+                self._save(old, None)
+                self._save(new, moved)
 
     def forget(self, path: str) -> None:
         with self._lock:
-            self._settings.pop(path, None)
+            if self._settings.pop(path, None) is not None:
+                self._save(path, None)
+
+    def _save(self, path: str, values: dict[str, int] | None) -> None:
+        if self._store is not None:
+            self._store.save_settings(path, values)
 
 
 def attributes(

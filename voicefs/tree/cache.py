@@ -9,17 +9,31 @@ Concurrent misses of one key share one load (single flight): a file manager or t
 threads looking up many names at once cost what one thread would. The filesystem's own
 writes edit the cached listings with what the service answered (`update`), so writing N
 files into a listed folder costs N requests, not N re-listings.
+
+With a `Store` (the mount's, or `cache_storage=` of the fsspec filesystem) every listing is
+also kept on disk, and the last known one serves when the service does not answer: a listing
+younger than the TTL costs no request after a restart, and a stale or refreshed one is used
+when the service is unreachable, failing or out of budget. With `wait` (the mount's
+`--timeout`) no caller waits longer than that for a listing: a load that takes longer goes
+on in the background while the caller gets the last known listing, or EIO when there is none;
+while the service is away, a stale listing is answered at once.
 """
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from collections.abc import Callable, Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cachetools import TLRUCache
+
+from voicefs.api.errors import ServiceUnavailableError
+from voicefs.api.health import ServiceHealth
+from voicefs.tree.store import Known, Store
 
 T = TypeVar("T")
 
@@ -27,6 +41,7 @@ DEFAULT_TTL = 30.0
 DEFAULT_PROCESSING_TTL = 3.0
 DEFAULT_MISSING_TTL = 3.0
 DEFAULT_MAX_ENTRIES = 10_000
+BACKGROUND_LOADS = 4  # listings fetched at once in the background (bounded waits)
 
 
 @dataclass(frozen=True)
@@ -52,10 +67,18 @@ class ListingCache:
         processing_ttl: float = DEFAULT_PROCESSING_TTL,
         missing_ttl: float = DEFAULT_MISSING_TTL,
         max_entries: int = DEFAULT_MAX_ENTRIES,
+        *,
+        store: Store | None = None,
+        wait: float | None = None,
+        health: ServiceHealth | None = None,
     ) -> None:
         self.ttl = ttl
         self.processing_ttl = min(processing_ttl, ttl)
         self.missing_ttl = missing_ttl
+        self.store = store if ttl > 0 else None
+        self.wait = wait
+        self.health = health
+        self._background: ThreadPoolExecutor | None = None
         self._lock = threading.RLock()
         self._flights: dict[Hashable, _Flight] = {}
         self._entries: TLRUCache[Hashable, Cached] = TLRUCache(
@@ -84,30 +107,86 @@ class ListingCache:
             if cached is not None:
                 value: T = cached.value
                 return value
+        known = self.store.load(key) if self.store is not None else None
+        if known is not None and known.fresh():
+            self._keep(key, known.value, known.expires - time.time())
+            remembered: T = known.value
+            return remembered
+        with self._lock:
             flight = self._flights.get(key)
             leader = flight is None
             if flight is None:
                 flight = self._flights[key] = _Flight()
-        if not leader:
-            flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-            shared: T = flight.value
-            return shared
+        if leader:
+            run = lambda: self._load(key, flight, load, unsettled, lifetime)  # noqa: E731
+            if self.wait is None:
+                run()
+            else:
+                self._executor().submit(run)
+        if known is not None and not known.invalidated and self._service_away():
+            stale: T = known.value  # answered at once; the load brings it up to date
+            return stale
+        if not flight.done.wait(self.wait):
+            if known is not None:
+                late: T = known.value
+                return late
+            raise ServiceUnavailableError(
+                errno.EIO, f"no answer from the service within {self.wait:g} s"
+            )
+        if flight.error is not None:
+            if known is not None and isinstance(flight.error, ServiceUnavailableError):
+                self._keep(key, known.value, self.processing_ttl)  # look again soon, not now
+                fallback: T = known.value
+                return fallback
+            raise flight.error
+        shared: T = flight.value
+        return shared
+
+    def _load(
+        self,
+        key: Hashable,
+        flight: _Flight,
+        load: Callable[[], Any],
+        unsettled: Callable[[Any], bool] | None,
+        lifetime: float | None,
+    ) -> None:
         try:
             value = load()
             if unsettled is not None and unsettled(value):
                 lifetime = self.processing_ttl
             self.put(key, value, lifetime)
             flight.value = value
-            return value
         except BaseException as exc:
             flight.error = exc
-            raise
         finally:
             with self._lock:
                 self._flights.pop(key, None)
             flight.done.set()
+
+    def _service_away(self) -> bool:
+        """Whether the service failed lately (unreachable, failing, out of budget): then a
+        stale listing is answered at once instead of waiting for the service."""
+        return self.wait is not None and self.health is not None and not self.health.state.usable
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._background is None:
+                self._background = ThreadPoolExecutor(
+                    BACKGROUND_LOADS, thread_name_prefix="voicefs-listing"
+                )
+            return self._background
+
+    def _keep(self, key: Hashable, value: Any, lifetime: float) -> None:
+        """Into memory only, for `lifetime` seconds (the store has it already)."""
+        if lifetime <= 0 or not self.enabled:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._entries[key] = Cached(value, now, now + lifetime)
+
+    def remembered(self, key: Hashable) -> Known | None:
+        """The last known value of key on disk, however old (None without a store)."""
+        return None if self.store is None else self.store.load(key)
 
     def peek(self, key: Hashable) -> Any:
         """The cached value of key, or None: never loads."""
@@ -119,10 +198,11 @@ class ListingCache:
         if not self.enabled:
             return
         now = time.monotonic()
+        life = self.ttl if lifetime is None else lifetime
         with self._lock:
-            self._entries[key] = Cached(
-                value, now, now + (self.ttl if lifetime is None else lifetime)
-            )
+            self._entries[key] = Cached(value, now, now + life)
+        if self.store is not None:
+            self.store.save(key, value, time.time() + life)
 
     def update(
         self,
@@ -137,13 +217,17 @@ class ListingCache:
         with self._lock:
             cached = self._entries.get(key)
             if cached is None:
+                if self.store is not None:  # what is on disk no longer tells the truth
+                    self.store.invalidate(key)
                 return False
             value = change(cached.value)
             expires = cached.expires_at
             if unsettled is not None and unsettled(value):
                 expires = min(expires, time.monotonic() + self.processing_ttl)
             self._entries[key] = Cached(value, cached.loaded_at, expires)
-            return True
+        if self.store is not None:
+            self.store.save(key, value, time.time() + (expires - time.monotonic()))
+        return True
 
     def age(self, key: Hashable) -> float | None:
         """Seconds since key was loaded, or None when it is not cached."""
@@ -162,14 +246,33 @@ class ListingCache:
             return list(self._entries.keys())
 
     def contains(self, key: Hashable) -> bool:
+        """Whether key is known and fresh: in memory, or on disk and younger than its expiry
+        (then taken into memory)."""
         with self._lock:
-            return key in self._entries
+            if key in self._entries:
+                return True
+        known = self.remembered(key)
+        if known is None or not known.fresh():
+            return False
+        self._keep(key, known.value, known.expires - time.time())
+        return True
 
     def invalidate(self, *keys: Hashable) -> None:
         with self._lock:
             for key in keys:
                 self._entries.pop(key, None)
+        if self.store is not None:
+            self.store.invalidate(*keys)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+        if self.store is not None:
+            self.store.invalidate_all()
+
+    def close(self) -> None:
+        """Stops the background loads and closes the store."""
+        if self._background is not None:
+            self._background.shutdown(wait=False, cancel_futures=True)
+        if self.store is not None:
+            self.store.close()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from voicefs.api.errors import ServiceError
+from voicefs.api.health import Availability, HealthState
 
 ERRORS_KEPT = 200
 
@@ -62,10 +63,15 @@ class ErrorLog:
             return
         error._voicefs_logged = True  # type: ignore[attr-defined]
         code = errno.errorcode.get(error.errno or errno.EIO, "EIO")
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         reason = " ".join((error.strerror or str(error)).split())
         with self._lock:
-            self._lines.append(f"{when} {code} {reason}")
+            self._lines.append(f"{_now()} {code} {reason}")
+
+    def health_changed(self, before: HealthState, after: HealthState) -> None:
+        """One line per change of the service's availability, not one per failed request."""
+        reason = f" ({after.last_error})" if after.availability != Availability.ONLINE else ""
+        with self._lock:
+            self._lines.append(f"{_now()} service {after.describe()}{reason}")
 
     def text(self) -> str:
         with self._lock:
@@ -91,3 +97,7 @@ class ErrorLog:
         except OSError as exc:
             self.record(exc)
             raise
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

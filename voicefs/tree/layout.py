@@ -18,5 +18,6 @@ ACCOUNT_FILES = (
     ("stats.json", Role.STATS),
     ("calibration.txt", Role.CALIBRATION),
     ("errors.log", Role.ERRORS),
+    ("status.json", Role.STATUS),
 )
 EXPORT_SUFFIXES = ((".zip", Role.EXPORT), (".starred.zip", Role.EXPORT_STARRED))

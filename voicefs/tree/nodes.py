@@ -48,6 +48,7 @@ class Role(str, Enum):
     STATS = "stats"
     CALIBRATION = "calibration"  # calibration.txt
     ERRORS = "errors"
+    STATUS = "status"
     CALIBRATIONS = "calibrations"  # the calibrations/ directory
     CALIBRATION_AUDIO = "calibration-audio"
     EXPORTS = "exports"  # the exports/ directory

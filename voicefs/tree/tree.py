@@ -52,6 +52,9 @@ class Tree:
         self.cache = cache
         self.errors = ErrorLog()
         self.errors_at = self.errors.errors_at  # the client's errors, with the path, logged
+        client.health.add_listener(self.errors.health_changed)
+        # Paths written but not yet confirmed by the service (the mount's journal sets it).
+        self.pending_uploads: Callable[[], list[str]] = list
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False
@@ -73,11 +76,12 @@ class Tree:
 
     def recordings(self, folder: Folder) -> list[Recording]:
         """Originals and conversions of a folder, oldest first."""
-        return self.cache.get(
+        listing = self.cache.get(
             ("recordings", folder.id),
-            lambda: self._seen(list(self.client.list_recordings(folder_id=folder.id))),
+            lambda: list(self.client.list_recordings(folder_id=folder.id)),
             unsettled=_unsettled,
         )
+        return listing if self.listings_show_conversions else self._seen(listing)
 
     def originals(self, folder: Folder) -> list[Recording]:
         return [r for r in self.recordings(folder) if r.is_original]

@@ -21,6 +21,7 @@ from voicefs.tree.virtual.account import (
     CreditsFile,
     ErrorsFile,
     StatsFile,
+    StatusFile,
     VoicesFile,
 )
 from voicefs.tree.virtual.base import GeneratedFile, Writer
@@ -64,6 +65,7 @@ class VirtualFiles:
             Role.STATS: StatsFile(tree),
             Role.CALIBRATION: CalibrationChoiceFile(tree),
             Role.ERRORS: ErrorsFile(tree),
+            Role.STATUS: StatusFile(tree),
             Role.CALIBRATION_AUDIO: self.calibration_audio,
             Role.EXPORT: exports,
             Role.EXPORT_STARRED: exports,

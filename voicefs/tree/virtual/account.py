@@ -1,6 +1,6 @@
 """`/.voicefs/` files generated from the account (CONTRACT §2): voices.csv, credits.json,
-stats.json and errors.log on read; calibration.txt names the enabled calibration (or `auto`)
-and writing a name enables that one."""
+stats.json, errors.log and status.json on read; calibration.txt names the enabled calibration
+(or `auto`) and writing a name enables that one."""
 
 from __future__ import annotations
 
@@ -54,6 +54,19 @@ class ErrorsFile(GeneratedFile):
 
     def read(self, node: Node) -> bytes:
         return self.tree.errors.text().encode()
+
+
+class StatusFile(GeneratedFile):
+    """Whether the service answers (online, offline since …, rate limited until …), the last
+    error, and the uploads written but not yet confirmed by the service. Costs no request."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+
+    def read(self, node: Node) -> bytes:
+        status = self.tree.client.health.state.as_json()
+        status["pending_uploads"] = sorted(self.tree.pending_uploads())
+        return json_bytes(status)
 
 
 class CalibrationChoiceFile(GeneratedFile):

@@ -1,0 +1,219 @@
+"""What a drive knows, kept on disk: the service's listings and the times and modes users set.
+
+A remount (or a notebook restarted) then answers from the last known tree at once instead of
+listing a whole account again against a budget of 500 requests per 300 s, and a drive whose
+service is away can still be browsed. One SQLite file per account in the cache directory:
+WAL journal (readers never wait for a writer, and two mounts of one account share it),
+`synchronous=NORMAL` (a `kill -9` loses nothing committed and corrupts nothing). A file from
+another version, or one SQLite cannot read, is set aside (renamed `*.broken-<time>`) and a new
+one made: a cache must never stop a mount.
+
+Listings are the client's own frozen records, pickled; they are read back with an unpickler
+that accepts those record types, datetimes and builtins only. The file is the user's alone
+(0600 in a 0700 directory), like the audio cache beside it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import pickle
+import sqlite3
+import threading
+import time
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("voicefs.store")
+
+SCHEMA = 1  # bump when the tables or the pickled records change shape
+BUSY_TIMEOUT_MS = 5000  # another mount of the account writing at the same moment
+SAFE_GLOBALS = {
+    ("datetime", "datetime"),
+    ("datetime", "timezone"),
+    ("datetime", "timedelta"),
+    ("datetime", "date"),
+    ("builtins", "frozenset"),
+    ("builtins", "set"),
+}
+RECORDS_MODULE = "voicefs.api.records"
+
+
+@dataclass(frozen=True)
+class Known:
+    """A listing as last known: its value, until when it counts as fresh (wall clock), and
+    whether something made it certainly out of date (a write, a refresh)."""
+
+    value: Any
+    expires: float
+    invalidated: bool = False
+
+    def fresh(self, now: float | None = None) -> bool:
+        return not self.invalidated and (time.time() if now is None else now) < self.expires
+
+
+class _RecordsUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module == RECORDS_MODULE or (module, name) in SAFE_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a record type")
+
+
+def _loads(data: bytes) -> Any:
+    return _RecordsUnpickler(io.BytesIO(data)).load()
+
+
+def _key_text(key: Hashable) -> str:
+    parts = key if isinstance(key, tuple) else (key,)
+    return "\x1f".join(str(part) for part in parts)
+
+
+class Store:
+    """One account's remembered listings and user settings; thread-safe. Every failure of
+    the file after it opened is logged and turns the store off: the drive goes on from
+    memory and the service."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self._set_aside(f"it could not be read ({exc})")
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # never readable by others
+        os.close(fd)
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        try:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA):
+                db.close()
+                self._set_aside(f"it was made by another version (schema {version})")
+                return self._open()
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            with db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS listings (key TEXT PRIMARY KEY, value BLOB "
+                    "NOT NULL, expires REAL NOT NULL, invalidated INTEGER NOT NULL DEFAULT 0)"
+                )
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS settings (path TEXT PRIMARY KEY, mode INTEGER, "
+                    "uid INTEGER, gid INTEGER, atime INTEGER, mtime INTEGER)"
+                )
+                db.execute(f"PRAGMA user_version={SCHEMA}")
+            db.execute("SELECT count(*) FROM listings").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _set_aside(self, why: str) -> None:
+        aside = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
+        log.warning("%s: set aside as %s and made anew: %s", self.path, aside.name, why)
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                source.replace(Path(f"{aside}{suffix}"))
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection | None]:
+        with self._lock:
+            db = self._db
+            try:
+                yield db
+            except sqlite3.Error as exc:
+                log.error("%s: %s; going on without it", self.path, exc)
+                self._db = None
+                if db is not None:
+                    db.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # ----------------------------------------------------------------- listings
+
+    def load(self, key: Hashable) -> Known | None:
+        with self._connection() as db:
+            if db is None:
+                return None
+            row = db.execute(
+                "SELECT value, expires, invalidated FROM listings WHERE key = ?", (_key_text(key),)
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            return Known(_loads(row[0]), row[1], bool(row[2]))
+        except Exception as exc:  # a record that changed shape: as if it were not there
+            log.info("%s: a remembered listing could not be read (%s)", self.path, exc)
+            return None
+
+    def save(self, key: Hashable, value: Any, expires: float) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._connection() as db:
+            if db is not None:
+                with db:
+                    db.execute(
+                        "INSERT OR REPLACE INTO listings (key, value, expires, invalidated) "
+                        "VALUES (?, ?, ?, 0)",
+                        (_key_text(key), data, expires),
+                    )
+
+    def invalidate(self, *keys: Hashable) -> None:
+        """Marks listings certainly out of date: the next look asks the service, and they
+        are used only when it does not answer."""
+        with self._connection() as db:
+            if db is not None:
+                with db:
+                    db.executemany(
+                        "UPDATE listings SET invalidated = 1 WHERE key = ?",
+                        [(_key_text(key),) for key in keys],
+                    )
+
+    def invalidate_all(self) -> None:
+        with self._connection() as db:
+            if db is not None:
+                with db:
+                    db.execute("UPDATE listings SET invalidated = 1")
+
+    # ----------------------------------------------------------------- user settings
+
+    SETTINGS = ("mode", "uid", "gid", "atime", "mtime")
+
+    def settings(self) -> dict[str, dict[str, int]]:
+        """Every path's settings (what `chmod`, `chown` and `touch -d` set)."""
+        with self._connection() as db:
+            if db is None:
+                return {}
+            rows = db.execute(f"SELECT path, {', '.join(self.SETTINGS)} FROM settings").fetchall()
+        return {
+            row[0]: {k: v for k, v in zip(self.SETTINGS, row[1:], strict=True) if v is not None}
+            for row in rows
+        }
+
+    def save_settings(self, path: str, values: dict[str, int] | None) -> None:
+        """Replaces path's settings; None forgets them."""
+        with self._connection() as db:
+            if db is None:
+                return
+            with db:
+                db.execute("DELETE FROM settings WHERE path = ?", (path,))
+                if values:
+                    columns = [k for k in self.SETTINGS if k in values]
+                    db.execute(
+                        f"INSERT INTO settings (path, {', '.join(columns)}) "
+                        f"VALUES (?{', ?' * len(columns)})",
+                        (path, *(values[k] for k in columns)),
+                    )
