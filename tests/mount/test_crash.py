@@ -38,7 +38,7 @@ def test_kill_9_during_cp_then_remount_finishes_each_file_once(
 
         def uploading() -> bool | None:
             journal = cache / "journal"
-            return True if journal.exists() and any(journal.glob("*.json")) else None
+            return True if journal.exists() and any(journal.rglob("*.json")) else None
 
         wait_until(uploading, timeout=30)
         mount_process.send_signal(signal.SIGKILL)
@@ -47,13 +47,13 @@ def test_kill_9_during_cp_then_remount_finishes_each_file_once(
         subprocess.run(["fusermount3", "-uz", str(mountpoint)], check=False)
         emulator.clear_faults()
     assert copy.returncode != 0  # cp saw the mount die
-    interrupted = len(list((cache / "journal").glob("*.json")))
+    interrupted = len(list((cache / "journal").rglob("*.json")))
     assert interrupted >= 1
 
     with mounted(account, mountpoint, cache):
 
         def journal_done() -> bool | None:
-            return True if not list((cache / "journal").glob("*.json")) else None
+            return True if not list((cache / "journal").rglob("*.json")) else None
 
         wait_until(journal_done, timeout=60)
         run("rsync", "-a", "--ignore-existing", f"{session}/", f"{target}/")

@@ -37,7 +37,7 @@ from voicefs.api.errors import (
     invalid_response,
     unreachable,
 )
-from voicefs.api.health import ServiceHealth
+from voicefs.api.health import Availability, ServiceHealth
 from voicefs.api.limiter import FAST, RateLimiter
 from voicefs.api.options import ClientOptions
 
@@ -238,7 +238,7 @@ class Transport:
                 )
             except requests.RequestException as exc:
                 failures += 1
-                if (idempotent or never_sent(exc)) and failures <= self.options.max_retries:
+                if (idempotent or never_sent(exc)) and self._may_retry(failures, exc):
                     log.debug(
                         "%s %s failed (%s); retry %d",
                         method,
@@ -365,6 +365,14 @@ class Transport:
                 continue
             return response
         raise requests.TooManyRedirects(f"too many redirects for {_path(url)}")
+
+    def _may_retry(self, failures: int, exc: BaseException) -> bool:
+        """Within the retries allowed, unless no connection could be made to a service known
+        to be away: then the request fails at once instead of waiting through the backoff
+        again (a dropped connection or a 5xx is still retried)."""
+        if never_sent(exc) and self.health.state.availability == Availability.OFFLINE:
+            return False
+        return failures <= self.options.max_retries
 
     def sleep_backoff(self, failures: int) -> None:
         """Exponential backoff with jitter: half fixed, half random."""

@@ -100,6 +100,14 @@ class Journal:
                 self._held[entry.id] = descriptor
             yield entry, entry.data_file(self.directory)
 
+    def paths(self) -> list[str]:
+        """The paths of every entry, this mount's in flight and those a dead mount left."""
+        found = []
+        for file in self.directory.glob("*.json"):
+            with contextlib.suppress(ValueError, TypeError, OSError):
+                found.append(Entry(**json.loads(file.read_text(encoding="utf-8"))).path)
+        return found
+
     def finished(self, entry: Entry) -> None:
         self._forget(entry)
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import mfusepy
 
+from voicefs.api.errors import ServiceUnavailableError
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
@@ -30,6 +31,7 @@ from voicefs.mount.glue import Entry
 from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle
 from voicefs.mount.journal import Journal
 from voicefs.mount.scratch import ScratchFiles, is_scratch_name
+from voicefs.mount.upkeep import Upkeep
 from voicefs.mount.writes import Writes
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
 from voicefs.tree.nodes import Node, NodeKind, Role
@@ -46,7 +48,6 @@ ATTR_TIMEOUT = 5.0
 NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
 ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER})  # generated files of every directory
-PROCESSING_RECHECK = 3.0  # seconds between looks at folders with something still processing
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
@@ -107,7 +108,7 @@ class VoiceOperations(mfusepy.Operations):
         self._audio: AudioCache | None = None
         self._scratch: ScratchFiles | None = None
         self._writes: Writes | None = None
-        self._stopping = threading.Event()
+        self._upkeep: Upkeep | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -120,38 +121,23 @@ class VoiceOperations(mfusepy.Operations):
         if conn is not None:
             conn.max_readahead = READAHEAD
         self._fs = self._make_fs()
+        self.settings.keep_in(self._fs.tree.cache.store)
         self._audio = AudioCache(
             self.cache_dir / "audio", self.cache_size, self._fs.client.iter_download
         )
         session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
+        journal = Journal(self.cache_dir / "journal" / self._fs.client.account_digest())
         self._writes = Writes(
-            self._fs,
-            self.cache_dir / "staging" / session,
-            Journal(self.cache_dir / "journal"),
-            self.settings,
+            self._fs, self.cache_dir / "staging" / session, journal, self.settings
         )
-        threading.Thread(target=self._background, name="voicefs-background", daemon=True).start()
-
-    def _background(self) -> None:
-        """Once mounted: the caller's ready action, the journal a dead mount left, then a look
-        every few seconds at folders with something still processing, until unmounted."""
-        if self._on_ready is not None:
-            self._on_ready()
-        try:
-            self.writes.finish_journal()
-        except Exception:  # a bug here must not take the mount down
-            log.exception("finishing the journal failed")
-        while not self._stopping.wait(PROCESSING_RECHECK):
-            try:
-                self.fs.tree.refresh_unsettled()
-            except OSError as exc:  # the service is away for now; the next round tries again
-                log.info("re-checking what is processing: %s", exc)
-            except Exception:
-                log.exception("re-checking what is processing failed")
+        self._fs.tree.pending_uploads = journal.paths
+        self._upkeep = Upkeep(self._fs, self._writes, on_ready=self._on_ready)
+        self._upkeep.start()
 
     def destroy(self, path: str) -> None:
-        self._stopping.set()
+        if self._upkeep is not None:
+            self._upkeep.stop()
         with self._lock:
             open_handles = list(self._handles.values())
             self._handles.clear()
@@ -164,6 +150,8 @@ class VoiceOperations(mfusepy.Operations):
             self._audio.close()
         if self._scratch is not None:
             self._scratch.clear()
+        if self._fs is not None:
+            self._fs.tree.cache.close()
 
     # Made in init_with_config, after the daemon forked; a call before that is EIO.
     @property
@@ -344,9 +332,20 @@ class VoiceOperations(mfusepy.Operations):
             raise mfusepy.FuseOSError(errno.EBADF)
         return handle
 
-    def _refuse_writes(self) -> None:
+    def _refuse_writes(self, target: str | None = None) -> None:
+        """EROFS on a read-only mount; EIO at once, saying why, while the service is away
+        (a write would only fail later, or wait in a queue nobody sees)."""
         if self.read_only:
             raise mfusepy.FuseOSError(errno.EROFS)
+        if target is None:
+            return
+        state = self.fs.client.health.state
+        if not state.usable:
+            error = ServiceUnavailableError(
+                errno.EIO, f"{target}: not written: the service is {state.describe()}"
+            )
+            self.fs.tree.errors.record(error)
+            raise error
 
     @translated
     def open(self, path: str, fi: Any) -> int:
@@ -358,7 +357,7 @@ class VoiceOperations(mfusepy.Operations):
             fi.fh = self._add(LocalHandle(target, scratch, truncate=truncate))
             return 0
         if writing:
-            self._refuse_writes()
+            self._refuse_writes(target)
             fi.fh = self._add(self.writes.staged(target, truncate=truncate))
             fi.direct_io = 1
             return 0
@@ -385,6 +384,7 @@ class VoiceOperations(mfusepy.Operations):
             local = self.scratch.create(target)
             fi.fh = self._add(LocalHandle(target, local, truncate=True))
             return 0
+        self._refuse_writes(target)
         fi.fh = self._add(self.writes.staged(target, truncate=True, new=True))
         fi.direct_io = 1
         return 0
@@ -437,6 +437,7 @@ class VoiceOperations(mfusepy.Operations):
         if is_scratch_name(posixpath.basename(tree_path(path))):
             # `.Trash-1000` and the like: no trash here, so a file manager deletes for good
             raise mfusepy.FuseOSError(errno.EPERM)
+        self._refuse_writes(tree_path(path))
         self.fs.mkdir(tree_path(path), create_parents=False)
 
     @translated
@@ -449,6 +450,7 @@ class VoiceOperations(mfusepy.Operations):
             if any(child.is_audio for child in self.fs.tree.children(node)):
                 raise mfusepy.FuseOSError(errno.ENOTEMPTY)
             return
+        self._refuse_writes(tree_path(path))
         self.fs.rmdir(tree_path(path))
 
     @translated
@@ -460,6 +462,7 @@ class VoiceOperations(mfusepy.Operations):
         node = self._node(path)
         if node.role in ALWAYS_THERE:
             return  # recordings.csv and order.txt are made anew on read: `rm -r` passes them
+        self._refuse_writes(target)
         self.fs.rm_file(target)
         self.settings.forget(target)
 
@@ -475,10 +478,12 @@ class VoiceOperations(mfusepy.Operations):
         if local is not None and is_scratch_name(posixpath.basename(target)):
             self.scratch.move(source, target)
         elif local is not None:  # a scratch file renamed onto a meaningful name
+            self._refuse_writes(target)
             self.writes.send(target, local)
             self.scratch.remove(source)
         elif is_scratch_name(posixpath.basename(target)):
             raise mfusepy.FuseOSError(errno.EPERM)  # what is on the service stays there
         else:
+            self._refuse_writes(source)
             self.fs.mv(source, target)
         self.settings.move(source, target)

@@ -25,7 +25,7 @@ log = logging.getLogger("voicefs.mount")
 
 DEFAULT_CACHE_SIZE = 10 << 30
 DEFAULT_CACHE_TTL = 30.0
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 5.0  # seconds: a live service answers a listing in well under a second
 UNMOUNT_WAIT = 60.0  # seconds `voicefs unmount` waits for files still open on the drive
 STOPPED_BY_SIGNAL = 8  # fuse_main's return value when SIGINT/SIGTERM ended it: a clean stop
 
@@ -52,13 +52,20 @@ class MountOptions:
     read_only: bool = False
     allow_other: bool = False
 
-    def filesystem(self) -> VoiceFileSystem:
-        """A new filesystem for the mount (never a cached instance: it is made after the fork)."""
+    def filesystem(self, *, remembering: bool = True) -> VoiceFileSystem:
+        """A new filesystem for the mount (never a cached instance: it is made after the
+        fork). Its listings are kept in the cache directory's store (`remembering`), and no
+        call waits longer than `timeout` for one; a request that hears nothing for `timeout`
+        seconds (a stalled transfer too) fails, after at most three retries (none while the
+        service is known to be away)."""
         return VoiceFileSystem(
             url=self.url,
             profile=self.profile,
             listings_expiry_time=self.cache_ttl,
-            timeout=(self.timeout, max(self.timeout, 60.0)),
+            cache_storage=str(self.cache_dir / "state") if remembering else None,
+            listings_wait=self.timeout,
+            timeout=(self.timeout, self.timeout),
+            max_retries=3,
             skip_instance_cache=True,
         )
 
@@ -77,7 +84,7 @@ def check_mountpoint(mountpoint: Path) -> None:
 def check_credentials(options: MountOptions) -> None:
     """One request before mounting: a bad key or an unreachable service fails here, clearly."""
     try:
-        filesystem = options.filesystem()
+        filesystem = options.filesystem(remembering=False)  # no store opened before the fork
         try:
             filesystem.client.user_id()
         finally:

@@ -1,0 +1,68 @@
+"""The mount's background thread: what happens without anyone asking.
+
+Once mounted: the caller's ready action, then the journal a dead mount left; then every few
+seconds a look at folders with something still processing (so a finished conversion shows by
+itself) or, while the service is away, whether it is back — and then the journal again, so
+what waited for it is sent with no remount.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from voicefs.filesystem import VoiceFileSystem
+from voicefs.mount.writes import Writes
+
+log = logging.getLogger("voicefs.mount")
+
+RECHECK = 3.0  # seconds between looks at what is processing, or at an absent service
+
+
+class Upkeep:
+    def __init__(
+        self, fs: VoiceFileSystem, writes: Writes, on_ready: Callable[[], None] | None = None
+    ) -> None:
+        self.fs = fs
+        self.writes = writes
+        self._on_ready = on_ready
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="voicefs-upkeep", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _run(self) -> None:
+        if self._on_ready is not None:
+            self._on_ready()
+        self._finish_journal()
+        away = False
+        while not self._stopping.wait(RECHECK):
+            try:
+                if self.fs.client.health.state.usable:
+                    if away:  # back: send what waited for it
+                        away = False
+                        self._finish_journal()
+                    self.fs.tree.refresh_unsettled()
+                else:
+                    away = True
+                    self._look_for_service()
+            except OSError as exc:  # the service is away for now; the next round looks again
+                log.info("background look at the service: %s", exc)
+            except Exception:  # a bug here must not take the mount down
+                log.exception("background look at the service failed")
+
+    def _finish_journal(self) -> None:
+        try:
+            self.writes.finish_journal()
+        except Exception:
+            log.exception("finishing the journal failed")
+
+    def _look_for_service(self) -> None:
+        """One small request while the service is away; none while a rate limit runs (it
+        ends by itself at the time the service gave)."""
+        if self.fs.client.health.state.until is None:
+            self.fs.client.credits()
