@@ -21,7 +21,7 @@ from typing import Any
 from cachetools import LRUCache
 
 from voicefs.api import VoiceClient
-from voicefs.api.records import Calibration, Folder, Project, Recording, Voice
+from voicefs.api.records import Calibration, Credits, Folder, Project, Recording, Voice
 from voicefs.tree import names
 from voicefs.tree.cache import ListingCache
 from voicefs.tree.errors import ErrorLog, path_error
@@ -138,8 +138,17 @@ class Tree:
         total = stats.get("conversions", {}).get("total") if isinstance(stats, dict) else None
         return not isinstance(total, int) or total > 0
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, *, fresh: bool = False) -> dict[str, Any]:
+        """The account's statistics; `fresh` asks the service (the last known ones answer
+        when it does not)."""
+        if fresh:
+            self.cache.invalidate(("stats",))
         return self.cache.get(("stats",), self.client.stats)
+
+    def credits(self, *, fresh: bool = False) -> Credits:
+        if fresh:
+            self.cache.invalidate(("credits",))
+        return self.cache.get(("credits",), self.client.credits)
 
     def voices(self) -> list[Voice]:
         return self.cache.get(

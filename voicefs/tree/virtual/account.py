@@ -29,21 +29,34 @@ class VoicesFile(GeneratedFile):
 
 
 class CreditsFile(GeneratedFile):
+    """Read afresh each time (credits change with every conversion); its size in a listing
+    comes from the last known credits, so `ls -l` and `find` of /.voicefs cost nothing."""
+
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
 
     def read(self, node: Node) -> bytes:
         with self.tree.errors_at(node.path):
-            return json_bytes(self.tree.client.credits().raw)
+            return json_bytes(self.tree.credits(fresh=True).raw)
+
+    def size(self, node: Node) -> int:
+        with self.tree.errors_at(node.path):
+            return len(json_bytes(self.tree.credits().raw))
 
 
 class StatsFile(GeneratedFile):
+    """As credits.json: read afresh, sized from the last known statistics."""
+
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
 
     def read(self, node: Node) -> bytes:
         with self.tree.errors_at(node.path):
-            return json_bytes(self.tree.client.stats())
+            return json_bytes(self.tree.stats(fresh=True))
+
+    def size(self, node: Node) -> int:
+        with self.tree.errors_at(node.path):
+            return len(json_bytes(self.tree.stats()))
 
 
 class ErrorsFile(GeneratedFile):
