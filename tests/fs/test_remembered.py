@@ -123,3 +123,26 @@ def test_a_damaged_store_is_set_aside_and_made_anew(
     assert f"{FOLDER}/take 0.wav" in fs.find(PROJECT)
     assert len(list(tmp_path.glob("*.sqlite.broken-*[0-9]"))) == 1
     assert remembering(account, tmp_path).exists(f"{FOLDER}/take 1.wav")
+
+
+def test_a_spent_budget_is_rate_limited_and_listings_answer_without_waiting(
+    account: Account, takes: list[str], tmp_path: Path
+) -> None:
+    """With the client's budget spent, a listing waits no longer than `listings_wait` and the
+    last known one answers; status.json says until when."""
+    fs = remembering(
+        account,
+        tmp_path,
+        rate_limit=True,
+        budgets={"fast": (4, 10)},
+        listings_expiry_time=0.2,
+        listings_wait=1.0,
+    )
+    listed = fs.ls(FOLDER, detail=False)  # projects, folders, recordings: 3 of the 4
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert fs.ls(FOLDER, detail=False) == listed
+    assert time.monotonic() - started < 5.0  # not the budget's 10 s
+    status = json.loads(fs.cat_file(STATUS))
+    assert status["state"] == "rate limited" and status["until"], status
+    assert "budget" in status["last_error"]

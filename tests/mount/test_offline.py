@@ -159,3 +159,19 @@ def test_kill_9_during_a_walk_and_a_copy_leaves_a_store_the_next_mount_opens(
         listed = run("ls", str(takes)).stdout.split("\n")
         assert {f"take {n}.wav" for n in range(20)} <= set(listed)
         run("find", str(mountpoint))
+
+
+def test_a_remount_after_the_ttl_shows_the_last_known_tree_then_brings_it_up_to_date(
+    account: Account, api: Api, tmp_path: Path
+) -> None:
+    folder = api.folder(api.project("Project")["id"], "Takes")
+    api.upload(folder["id"], tone("wav"), "take.wav").raise_for_status()
+    mountpoint, cache = tmp_path / "mnt", tmp_path / "cache"
+    takes = mountpoint / "Project/Takes"
+    with mounted(account, mountpoint, cache, "--cache-ttl", "1"):
+        walked = run("find", str(mountpoint / "Project")).stdout
+    api.upload(folder["id"], tone("wav", hz=300), "made elsewhere.wav").raise_for_status()
+    time.sleep(1.5)  # everything remembered is older than the TTL now
+    with mounted(account, mountpoint, cache, "--cache-ttl", "1"):
+        assert run("find", str(mountpoint / "Project")).stdout == walked  # at once, as known
+        wait_until(lambda: "made elsewhere.wav" in os.listdir(takes) or None, timeout=20)

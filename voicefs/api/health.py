@@ -75,8 +75,12 @@ class ServiceHealth:
             self._listeners.append(listener)
 
     def answered(self) -> None:
-        """A request got an answer that was not a 5xx or a 429: the service is there."""
-        if self._state.availability == Availability.ONLINE:  # most calls: nothing to change
+        """A request got an answer that was not a 5xx or a 429: the service is there (a rate
+        limit still running goes on: the budget is spent until then)."""
+        state = self._state
+        if state.availability == Availability.ONLINE:  # most calls: nothing to change
+            return
+        if state.availability == Availability.RATE_LIMITED and not state.usable:
             return
         self._change(
             lambda state: HealthState(Availability.ONLINE, time.time(), None, state.last_error)
@@ -93,12 +97,16 @@ class ServiceHealth:
         self._change(change)
 
     def rate_limited(self, seconds: float, reason: str) -> None:
-        """The service answered 429: it takes requests again in `seconds`."""
+        """The service answered 429, or the client's own budget is spent: requests go out
+        again in `seconds`."""
         until = time.time() + seconds
 
         def change(state: HealthState) -> HealthState:
-            since = state.since if state.availability == Availability.RATE_LIMITED else time.time()
-            return HealthState(Availability.RATE_LIMITED, since, until, reason)
+            if state.availability == Availability.RATE_LIMITED:
+                return HealthState(
+                    state.availability, state.since, max(until, state.until or 0), reason
+                )
+            return HealthState(Availability.RATE_LIMITED, time.time(), until, reason)
 
         self._change(change)
 

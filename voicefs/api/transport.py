@@ -14,6 +14,7 @@ import contextlib
 import email.utils
 import errno
 import logging
+import math
 import random
 import threading
 import time
@@ -46,6 +47,7 @@ log = logging.getLogger("voicefs.api")
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 PRECISE_OFFSET_TTL = 600.0  # clocks drift; an old observation is not trusted for long
+BUDGET_NOTICE = 1.0  # seconds of waiting for the budget that count as being rate limited
 MAX_BACKOFF = 8.0  # seconds between retries at most: later retries come no slower than this
 BodyFactory = Callable[[], tuple[Any, Mapping[str, str]]]
 
@@ -333,6 +335,8 @@ class Transport:
                 all_headers.update(self._auth_headers())
             session = self.session if own else self.anonymous
             timeout = self.options.slow_timeout if kind != FAST else self.options.timeout
+            if own:
+                self._note_budget(kind)
             started = time.monotonic()
             slot = self.limiter.slot(kind) if own else contextlib.nullcontext()
             with slot:
@@ -365,6 +369,13 @@ class Transport:
                 continue
             return response
         raise requests.TooManyRedirects(f"too many redirects for {_path(url)}")
+
+    def _note_budget(self, kind: str) -> None:
+        """A request about to wait for the client's own budget (500 per 300 s) makes the
+        service "rate limited until" the budget frees, for status.json and the mount."""
+        wait = self.limiter.wait_estimate(kind)
+        if BUDGET_NOTICE < wait < math.inf:
+            self.health.rate_limited(wait, f"the request budget ({kind}) is spent")
 
     def _may_retry(self, failures: int, exc: BaseException) -> bool:
         """Within the retries allowed, unless no connection could be made to a service known

@@ -81,6 +81,7 @@ class ListingCache:
         self._background: ThreadPoolExecutor | None = None
         self._lock = threading.RLock()
         self._flights: dict[Hashable, _Flight] = {}
+        self._loaded_here: set[Hashable] = set()  # keys this process has put (not remembered)
         self._entries: TLRUCache[Hashable, Cached] = TLRUCache(
             maxsize=max_entries,
             ttu=lambda _key, cached, _now: cached.expires_at,
@@ -123,7 +124,7 @@ class ListingCache:
                 run()
             else:
                 self._executor().submit(run)
-        if known is not None and not known.invalidated and self._service_away():
+        if known is not None and not known.invalidated and self._answer_stale(key):
             stale: T = known.value  # answered at once; the load brings it up to date
             return stale
         if not flight.done.wait(self.wait):
@@ -163,10 +164,16 @@ class ListingCache:
                 self._flights.pop(key, None)
             flight.done.set()
 
-    def _service_away(self) -> bool:
-        """Whether the service failed lately (unreachable, failing, out of budget): then a
-        stale listing is answered at once instead of waiting for the service."""
-        return self.wait is not None and self.health is not None and not self.health.state.usable
+    def _answer_stale(self, key: Hashable) -> bool:
+        """Whether a stale listing is answered at once (with bounded waits only): when it
+        comes from an earlier run (a remount shows the last known tree at once and brings it
+        up to date in the background), or while the service is away (unreachable, failing,
+        out of budget). Otherwise the caller waits, within the bound, for the fresh one."""
+        if self.wait is None:
+            return False
+        with self._lock:
+            from_before = key not in self._loaded_here
+        return from_before or (self.health is not None and not self.health.state.usable)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -201,6 +208,7 @@ class ListingCache:
         life = self.ttl if lifetime is None else lifetime
         with self._lock:
             self._entries[key] = Cached(value, now, now + life)
+            self._loaded_here.add(key)
         if self.store is not None:
             self.store.save(key, value, time.time() + life)
 
