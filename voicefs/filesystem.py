@@ -99,7 +99,8 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         ttl = listings_expiry_time if use_listings_cache else 0.0
         store = None
         if cache_storage is not None and ttl > 0:
-            store = Store(Path(cache_storage) / f"{self.client.account_digest()}.sqlite")
+            directory = Path(cache_storage).expanduser()
+            store = Store(directory / f"{self.client.account_digest()}.sqlite")
         cache = ListingCache(
             ttl,
             processing_expiry_time,
