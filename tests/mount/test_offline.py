@@ -90,7 +90,10 @@ def test_the_drive_goes_on_without_the_service_and_recovers_by_itself(
 def test_a_listed_folder_answers_while_the_service_takes_a_minute(
     account: Account, emulator: EmulatorProcess, api: Api, tmp_path: Path
 ) -> None:
-    folder = api.folder(api.project("Project")["id"], "Takes")
+    """And one never listed fails with EIO within the bound instead of hanging."""
+    project = api.project("Project")["id"]
+    folder = api.folder(project, "Takes")
+    api.folder(project, "Never opened")
     api.upload(folder["id"], tone("wav"), "take.wav").raise_for_status()
     mountpoint = tmp_path / "mnt"
     takes = mountpoint / "Project/Takes"
@@ -101,6 +104,8 @@ def test_a_listed_folder_answers_while_the_service_takes_a_minute(
             time.sleep(1.5)  # the listing expires: looking again would take a minute
             assert b"take.wav" in bounded("ls", "-l", takes).stdout
             assert b"take.wav" in bounded("ls", "-l", takes).stdout
+            unknown = bounded("ls", mountpoint / "Project/Never opened", check=False)
+            assert unknown.returncode != 0 and b"Input/output error" in unknown.stderr
         finally:
             emulator.clear_faults()
 
