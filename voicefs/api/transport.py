@@ -252,7 +252,7 @@ class Transport:
                     continue
                 ambiguous = not idempotent and not never_sent(exc)
                 error = unreachable(operation, exc, ambiguous=ambiguous)
-                if own:
+                if own and not ambiguous:  # a create that may have worked is looked for first
                     self.health.unreachable(str(error.strerror))
                 raise error from exc
             status = response.status_code
@@ -295,7 +295,7 @@ class Transport:
                     self.sleep_backoff(failures)
                     continue
                 error = error_for_response(response, operation)
-                if own:
+                if own and idempotent:  # a create that may have worked is looked for first
                     self.health.unreachable(str(error.strerror))
                 if not idempotent:
                     raise AmbiguousOutcomeError(

@@ -56,8 +56,8 @@ class MountOptions:
         """A new filesystem for the mount (never a cached instance: it is made after the
         fork). Its listings are kept in the cache directory's store (`remembering`), and no
         call waits longer than `timeout` for one; a request that hears nothing for `timeout`
-        seconds (a stalled transfer too) fails, after at most three retries (none while the
-        service is known to be away)."""
+        seconds (a stalled download too) fails, after the client's retries (none of a
+        connection to a service known to be away)."""
         return VoiceFileSystem(
             url=self.url,
             profile=self.profile,
@@ -65,7 +65,6 @@ class MountOptions:
             cache_storage=str(self.cache_dir / "state") if remembering else None,
             listings_wait=self.timeout,
             timeout=(self.timeout, self.timeout),
-            max_retries=3,
             skip_instance_cache=True,
         )
 
