@@ -62,6 +62,16 @@ def test_a_refreshed_listing_is_asked_again(
     assert f"{FOLDER}/made elsewhere.wav" in remembering(account, tmp_path).ls(FOLDER, detail=False)
 
 
+def test_a_new_filesystem_can_refresh_what_an_earlier_one_remembered(
+    account: Account, api: Api, takes: list[str], tmp_path: Path
+) -> None:
+    remembering(account, tmp_path).ls(FOLDER)
+    upload(api, remembering(account, tmp_path).info(FOLDER)["id"], "made elsewhere.wav")
+    fs = remembering(account, tmp_path)
+    fs.invalidate_cache(FOLDER)
+    assert f"{FOLDER}/made elsewhere.wav" in fs.ls(FOLDER, detail=False)
+
+
 @pytest.fixture
 def own_emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
     """An emulator of this test alone, which it may stop and start again."""

@@ -77,7 +77,8 @@ def test_the_drive_goes_on_without_the_service_and_recovers_by_itself(
         assert away["state"] == "offline" and away["last_error"], away
         assert away["pending_uploads"] == []  # the refused copy waits in no queue
         log = (mountpoint / ".voicefs/errors.log").read_text()
-        assert "service offline since" in log and "new.wav: not written" in log
+        assert "service offline since" in log
+        assert any("EIO" in line and "Takes/new.wav" in line for line in log.splitlines()), log
 
         own_emulator.start()
         wait_until(lambda: status(mountpoint)["state"] == "online" or None, timeout=20)

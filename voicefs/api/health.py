@@ -37,19 +37,28 @@ class HealthState:
             return self.until is not None and time.time() >= self.until
         return self.availability == Availability.ONLINE
 
+    @property
+    def effective(self) -> Availability:
+        """The availability now: a rate limit whose time has come is over."""
+        if self.availability == Availability.RATE_LIMITED and self.usable:
+            return Availability.ONLINE
+        return self.availability
+
     def describe(self) -> str:
         """`online`, `offline since …` or `rate limited until …`, for messages."""
-        if self.availability == Availability.OFFLINE:
+        if self.effective == Availability.OFFLINE:
             return f"offline since {_iso(self.since)}"
-        if self.availability == Availability.RATE_LIMITED:
+        if self.effective == Availability.RATE_LIMITED:
             return f"rate limited until {_iso(self.until or self.since)}"
         return "online"
 
     def as_json(self) -> dict[str, Any]:
+        limited = self.effective == Availability.RATE_LIMITED
+        ended = self.until if self.effective != self.availability else None  # a limit's end
         return {
-            "state": self.availability.value,
-            "since": _iso(self.since),
-            "until": None if self.until is None else _iso(self.until),
+            "state": self.effective.value,
+            "since": _iso(ended if ended is not None else self.since),
+            "until": _iso(self.until) if limited and self.until is not None else None,
             "last_error": self.last_error,
         }
 

@@ -9,7 +9,6 @@ exists before `init_with_config`, which runs after the daemon forked.
 from __future__ import annotations
 
 import errno
-import functools
 import itertools
 import logging
 import os
@@ -27,6 +26,7 @@ from voicefs.api.errors import ServiceUnavailableError
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
+from voicefs.mount.failures import recorded, translated
 from voicefs.mount.glue import Entry
 from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle
 from voicefs.mount.journal import Journal
@@ -34,10 +34,10 @@ from voicefs.mount.scratch import ScratchFiles, is_scratch_name
 from voicefs.mount.upkeep import Upkeep
 from voicefs.mount.writes import Writes
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
+from voicefs.tree.errors import ErrorLog
 from voicefs.tree.nodes import Node, NodeKind, Role
 
 log = logging.getLogger("voicefs.mount")
-F = TypeVar("F", bound=Callable[..., Any])
 
 # Kernel caching, chosen by measurement (docs/mount.md): entries and attributes for a few
 # seconds spare most round trips of `ls -l` and `find`, while voicefs's own listing cache
@@ -50,23 +50,6 @@ READAHEAD = 1 << 20
 ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER})  # generated files of every directory
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
-
-
-def translated(method: F) -> F:
-    """Lets OSErrors through (their errno is the answer) and turns any other failure into EIO,
-    logged with its traceback: a bug must not reach the user as EINVAL."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except OSError:
-            raise
-        except Exception as exc:
-            log.exception("%s failed", method.__name__)
-            raise mfusepy.FuseOSError(errno.EIO) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 T = TypeVar("T")
@@ -157,6 +140,10 @@ class VoiceOperations(mfusepy.Operations):
     @property
     def fs(self) -> VoiceFileSystem:
         return _made(self._fs)
+
+    @property
+    def error_log(self) -> ErrorLog | None:
+        return None if self._fs is None else self._fs.tree.errors
 
     @property
     def scratch(self) -> ScratchFiles:
@@ -341,13 +328,12 @@ class VoiceOperations(mfusepy.Operations):
             return
         state = self.fs.client.health.state
         if not state.usable:
-            error = ServiceUnavailableError(
+            raise ServiceUnavailableError(
                 errno.EIO, f"{target}: not written: the service is {state.describe()}"
             )
-            self.fs.tree.errors.record(error)
-            raise error
 
     @translated
+    @recorded
     def open(self, path: str, fi: Any) -> int:
         target = tree_path(path)
         writing = fi.flags & os.O_ACCMODE != os.O_RDONLY
@@ -376,6 +362,7 @@ class VoiceOperations(mfusepy.Operations):
         return self.fs.size_of(node) or 0
 
     @translated
+    @recorded
     def create(self, path: str, mode: int, fi: Any) -> int:
         self._refuse_writes()
         target = tree_path(path)
@@ -398,6 +385,7 @@ class VoiceOperations(mfusepy.Operations):
         return self._handle(fi).write(data, offset)
 
     @translated
+    @recorded
     def truncate(self, path: str, length: int, fi: Any = None) -> None:
         if fi is not None:
             self._handle(fi).truncate(length)
@@ -415,6 +403,7 @@ class VoiceOperations(mfusepy.Operations):
         self.writes.truncated(target, length)
 
     @translated
+    @recorded
     def flush(self, path: str, fi: Any) -> None:
         self._handle(fi).flush()
 
@@ -432,6 +421,7 @@ class VoiceOperations(mfusepy.Operations):
     # -------------------------------------------------------------- the tree itself
 
     @translated
+    @recorded
     def mkdir(self, path: str, mode: int) -> None:
         self._refuse_writes()
         if is_scratch_name(posixpath.basename(tree_path(path))):
@@ -441,6 +431,7 @@ class VoiceOperations(mfusepy.Operations):
         self.fs.mkdir(tree_path(path), create_parents=False)
 
     @translated
+    @recorded
     def rmdir(self, path: str) -> None:
         """Removes an empty project or folder. A sidecar comes and goes with its original:
         removing one with no conversions left does nothing, so `rm -r` of a folder works."""
@@ -454,6 +445,7 @@ class VoiceOperations(mfusepy.Operations):
         self.fs.rmdir(tree_path(path))
 
     @translated
+    @recorded
     def unlink(self, path: str) -> None:
         self._refuse_writes()
         target = tree_path(path)
@@ -467,6 +459,7 @@ class VoiceOperations(mfusepy.Operations):
         self.settings.forget(target)
 
     @translated
+    @recorded
     def rename(self, old: str, new: str, flags: int = 0) -> None:
         self._refuse_writes()
         if flags & RENAME_EXCHANGE:

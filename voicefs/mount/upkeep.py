@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from voicefs.api.health import Availability, HealthState
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount.writes import Writes
 
@@ -28,6 +29,12 @@ class Upkeep:
         self.writes = writes
         self._on_ready = on_ready
         self._stopping = threading.Event()
+        self._back = threading.Event()  # the service answered again after an absence
+        fs.client.health.add_listener(self._health_changed)
+
+    def _health_changed(self, before: HealthState, after: HealthState) -> None:
+        if after.availability == Availability.ONLINE:
+            self._back.set()
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="voicefs-upkeep", daemon=True).start()
@@ -39,16 +46,14 @@ class Upkeep:
         if self._on_ready is not None:
             self._on_ready()
         self._finish_journal()
-        away = False
         while not self._stopping.wait(RECHECK):
             try:
+                if self._back.is_set():  # send what waited for the service
+                    self._back.clear()
+                    self._finish_journal()
                 if self.fs.client.health.state.usable:
-                    if away:  # back: send what waited for it
-                        away = False
-                        self._finish_journal()
                     self.fs.tree.refresh_unsettled()
                 else:
-                    away = True
                     self._look_for_service()
             except OSError as exc:  # the service is away for now; the next round looks again
                 log.info("background look at the service: %s", exc)

@@ -116,9 +116,12 @@ class Writes:
             self.journal.finished(entry)
 
     def _uploaded(self, target: str, size: int) -> bool:
+        """Whether the service has target already, as it says now (never as remembered: a
+        wrong "no" would upload it twice)."""
         self.fs.invalidate_cache(posixpath.dirname(target))
         try:
-            node = self.fs.resolve(target)
+            with self.fs.tree.cache.fresh_only():
+                node = self.fs.resolve(target)
         except FileNotFoundError:
             return False
         if node.audio is None or node.audio.size not in (None, size):

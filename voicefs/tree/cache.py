@@ -24,8 +24,8 @@ from __future__ import annotations
 import errno
 import threading
 import time
-from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -78,7 +78,11 @@ class ListingCache:
         self.store = store if ttl > 0 else None
         self.wait = wait
         self.health = health
-        self._background: ThreadPoolExecutor | None = None
+        self._background = threading.BoundedSemaphore(BACKGROUND_LOADS)
+        self._strict = threading.local()  # see fresh_only
+        self._changes: dict[Hashable, int] = {}  # see _generation
+        self._epoch = 0
+        self._slow = False  # a load outlasted `wait` and none has come back since
         self._lock = threading.RLock()
         self._flights: dict[Hashable, _Flight] = {}
         self._loaded_here: set[Hashable] = set()  # keys this process has put (not remembered)
@@ -108,11 +112,15 @@ class ListingCache:
             if cached is not None:
                 value: T = cached.value
                 return value
+            generation = self._generation(key)
+        strict = getattr(self._strict, "on", False)
         known = self.store.load(key) if self.store is not None else None
         if known is not None and known.fresh():
-            self._keep(key, known.value, known.expires - time.time())
+            self._keep(key, known.value, known.expires - time.time(), generation)
             remembered: T = known.value
             return remembered
+        if strict:
+            known = None  # what must be fresh is never answered from the past
         with self._lock:
             flight = self._flights.get(key)
             leader = flight is None
@@ -120,28 +128,44 @@ class ListingCache:
                 flight = self._flights[key] = _Flight()
         if leader:
             run = lambda: self._load(key, flight, load, unsettled, lifetime)  # noqa: E731
-            if self.wait is None:
+            if self.wait is None or strict:
                 run()
             else:
-                self._executor().submit(run)
+                self._start(run)
         if known is not None and not known.invalidated and self._answer_stale(key):
-            stale: T = known.value  # answered at once; the load brings it up to date
-            return stale
-        if not flight.done.wait(self.wait):
+            return self._stale(key, known, generation)  # the load brings it up to date
+        if not flight.done.wait(None if strict else self.wait):
+            self._slow = True  # until a load comes back, known listings answer at once
             if known is not None:
-                late: T = known.value
-                return late
+                return self._stale(key, known, generation)
             raise ServiceUnavailableError(
                 errno.EIO, f"no answer from the service within {self.wait:g} s"
             )
         if flight.error is not None:
             if known is not None and isinstance(flight.error, ServiceUnavailableError):
-                self._keep(key, known.value, self.processing_ttl)  # look again soon, not now
-                fallback: T = known.value
-                return fallback
+                return self._stale(key, known, generation)
             raise flight.error
         shared: T = flight.value
         return shared
+
+    @contextmanager
+    def fresh_only(self) -> Iterator[None]:
+        """In this thread, for the block: no listing from the past (stale, out of date, or
+        too slow to come), only what the service answers now, however long it takes. For
+        decisions that must not be wrong, such as whether an upload is already there."""
+        before = getattr(self._strict, "on", False)
+        self._strict.on = True
+        try:
+            yield
+        finally:
+            self._strict.on = before
+
+    def _stale(self, key: Hashable, known: Known, generation: int) -> Any:
+        """The last known value, answered instead of the service's; kept in memory (until
+        the load in progress brings the fresh one, or for the TTL if it fails), so the calls
+        that follow neither wait nor ask again."""
+        self._keep(key, known.value, self.ttl, generation)
+        return known.value
 
     def _load(
         self,
@@ -151,12 +175,15 @@ class ListingCache:
         unsettled: Callable[[Any], bool] | None,
         lifetime: float | None,
     ) -> None:
+        with self._lock:
+            generation = self._generation(key)
         try:
             value = load()
             if unsettled is not None and unsettled(value):
                 lifetime = self.processing_ttl
-            self.put(key, value, lifetime)
+            self.put(key, value, lifetime, generation=generation)
             flight.value = value
+            self._slow = False
         except BaseException as exc:
             flight.error = exc
         finally:
@@ -168,28 +195,42 @@ class ListingCache:
         """Whether a stale listing is answered at once (with bounded waits only): when it
         comes from an earlier run (a remount shows the last known tree at once and brings it
         up to date in the background), or while the service is away (unreachable, failing,
-        out of budget). Otherwise the caller waits, within the bound, for the fresh one."""
+        out of budget), or slow (a load outlasted the bound and none has come back since).
+        Otherwise the caller waits, within the bound, for the fresh one."""
         if self.wait is None:
             return False
         with self._lock:
             from_before = key not in self._loaded_here
-        return from_before or (self.health is not None and not self.health.state.usable)
+        away = self.health is not None and not self.health.state.usable
+        return from_before or away or self._slow
 
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._background is None:
-                self._background = ThreadPoolExecutor(
-                    BACKGROUND_LOADS, thread_name_prefix="voicefs-listing"
-                )
-            return self._background
+    def _start(self, run: Callable[[], None]) -> None:
+        """A load in the background, on a daemon thread: one stuck on a slow service must
+        not hold up the exit of the process (at most BACKGROUND_LOADS at once)."""
 
-    def _keep(self, key: Hashable, value: Any, lifetime: float) -> None:
-        """Into memory only, for `lifetime` seconds (the store has it already)."""
+        def limited() -> None:
+            with self._background:
+                run()
+
+        threading.Thread(target=limited, name="voicefs-listing", daemon=True).start()
+
+    def _generation(self, key: Hashable) -> int:
+        """Changes whenever key's value is changed or made out of date (under the lock): a
+        load or a look at the store that began before does not overwrite what came after."""
+        return self._epoch + self._changes.get(key, 0)
+
+    def _changed(self, key: Hashable) -> None:
+        self._changes[key] = self._changes.get(key, 0) + 1
+
+    def _keep(self, key: Hashable, value: Any, lifetime: float, generation: int) -> None:
+        """Into memory only, for `lifetime` seconds (the store has it already), unless key
+        changed since `generation`."""
         if lifetime <= 0 or not self.enabled:
             return
         now = time.monotonic()
-        with self._lock:
-            self._entries[key] = Cached(value, now, now + lifetime)
+        with self._lock:  # never over a value in memory: that one is at least as new
+            if self._generation(key) == generation and key not in self._entries:
+                self._entries[key] = Cached(value, now, now + lifetime)
 
     def remembered(self, key: Hashable) -> Known | None:
         """The last known value of key on disk, however old (None without a store)."""
@@ -201,16 +242,35 @@ class ListingCache:
             cached = self._entries.get(key)
         return None if cached is None else cached.value
 
-    def put(self, key: Hashable, value: Any, lifetime: float | None = None) -> None:
+    def peek_known(self, key: Hashable) -> Any:
+        """The value of key in memory, else the last known one in the store, or None."""
+        value = self.peek(key)
+        if value is None:
+            known = self.remembered(key)
+            value = None if known is None else known.value
+        return value
+
+    def put(
+        self,
+        key: Hashable,
+        value: Any,
+        lifetime: float | None = None,
+        *,
+        generation: int | None = None,
+    ) -> None:
+        """Keeps value for key (in memory and in the store); with `generation`, only if key
+        has not changed since (a load must not undo a write that came after it began)."""
         if not self.enabled:
             return
         now = time.monotonic()
         life = self.ttl if lifetime is None else lifetime
         with self._lock:
+            if generation is not None and self._generation(key) != generation:
+                return
             self._entries[key] = Cached(value, now, now + life)
             self._loaded_here.add(key)
-        if self.store is not None:
-            self.store.save(key, value, time.time() + life)
+            if self.store is not None:
+                self.store.save(key, value, time.time() + life)
 
     def update(
         self,
@@ -223,6 +283,7 @@ class ListingCache:
         processing TTL when the new value is unsettled). False when key was not cached: then
         nothing is known to change, and the next read loads it."""
         with self._lock:
+            self._changed(key)
             cached = self._entries.get(key)
             if cached is None:
                 if self.store is not None:  # what is on disk no longer tells the truth
@@ -233,8 +294,8 @@ class ListingCache:
             if unsettled is not None and unsettled(value):
                 expires = min(expires, time.monotonic() + self.processing_ttl)
             self._entries[key] = Cached(value, cached.loaded_at, expires)
-        if self.store is not None:
-            self.store.save(key, value, time.time() + (expires - time.monotonic()))
+            if self.store is not None:
+                self.store.save(key, value, time.time() + (expires - time.monotonic()))
         return True
 
     def age(self, key: Hashable) -> float | None:
@@ -259,28 +320,30 @@ class ListingCache:
         with self._lock:
             if key in self._entries:
                 return True
+        with self._lock:
+            generation = self._generation(key)
         known = self.remembered(key)
         if known is None or not known.fresh():
             return False
-        self._keep(key, known.value, known.expires - time.time())
+        self._keep(key, known.value, known.expires - time.time(), generation)
         return True
 
     def invalidate(self, *keys: Hashable) -> None:
         with self._lock:
             for key in keys:
                 self._entries.pop(key, None)
-        if self.store is not None:
-            self.store.invalidate(*keys)
+                self._changed(key)
+            if self.store is not None:
+                self.store.invalidate(*keys)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-        if self.store is not None:
-            self.store.invalidate_all()
+            self._epoch += 1 << 32  # every key's generation changes
+            if self.store is not None:
+                self.store.invalidate_all()
 
     def close(self) -> None:
-        """Stops the background loads and closes the store."""
-        if self._background is not None:
-            self._background.shutdown(wait=False, cancel_futures=True)
+        """Closes the store (loads still running finish in memory)."""
         if self.store is not None:
             self.store.close()

@@ -15,6 +15,8 @@ that accepts those record types, datetimes and builtins only. The file is the us
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import io
 import logging
 import os
@@ -57,9 +59,18 @@ class Known:
 
 
 class _RecordsUnpickler(pickle.Unpickler):
+    """Makes the client's record classes (dataclasses and enums of voicefs.api.records),
+    datetimes and builtins, and nothing else: no function, no attribute path."""
+
     def find_class(self, module: str, name: str) -> Any:
-        if module == RECORDS_MODULE or (module, name) in SAFE_GLOBALS:
+        if (module, name) in SAFE_GLOBALS:
             return super().find_class(module, name)
+        if module == RECORDS_MODULE and "." not in name:
+            found = super().find_class(module, name)
+            if isinstance(found, type) and (
+                dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)
+            ):
+                return found
         raise pickle.UnpicklingError(f"{module}.{name} is not a record type")
 
 
@@ -81,12 +92,18 @@ class Store:
         self.path = path
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:
-            self._set_aside(f"it could not be read ({exc})")
-            self._db = self._open()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                self._db = self._open()
+            except sqlite3.OperationalError:
+                raise  # busy or unreadable for now: the file itself may be fine
+            except sqlite3.DatabaseError as exc:
+                self._set_aside(f"it could not be read ({exc})")
+                self._db = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            log.error("%s: %s; going on without remembering listings", path, exc)
+            self._db = None
 
     def _open(self) -> sqlite3.Connection:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # never readable by others
@@ -101,16 +118,17 @@ class Store:
                 return self._open()
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            with db:
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS listings (key TEXT PRIMARY KEY, value BLOB "
-                    "NOT NULL, expires REAL NOT NULL, invalidated INTEGER NOT NULL DEFAULT 0)"
-                )
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS settings (path TEXT PRIMARY KEY, mode INTEGER, "
-                    "uid INTEGER, gid INTEGER, atime INTEGER, mtime INTEGER)"
-                )
-                db.execute(f"PRAGMA user_version={SCHEMA}")
+            if version == 0:
+                with db:
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS listings (key TEXT PRIMARY KEY, value BLOB "
+                        "NOT NULL, expires REAL NOT NULL, invalidated INTEGER NOT NULL DEFAULT 0)"
+                    )
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS settings (path TEXT PRIMARY KEY, mode "
+                        "INTEGER, uid INTEGER, gid INTEGER, atime INTEGER, mtime INTEGER)"
+                    )
+                    db.execute(f"PRAGMA user_version={SCHEMA}")
             db.execute("SELECT count(*) FROM listings").fetchone()
         except sqlite3.DatabaseError:
             db.close()
@@ -146,6 +164,7 @@ class Store:
     # ----------------------------------------------------------------- listings
 
     def load(self, key: Hashable) -> Known | None:
+        row = None
         with self._connection() as db:
             if db is None:
                 return None
@@ -194,6 +213,7 @@ class Store:
 
     def settings(self) -> dict[str, dict[str, int]]:
         """Every path's settings (what `chmod`, `chown` and `touch -d` set)."""
+        rows: list[Any] = []
         with self._connection() as db:
             if db is None:
                 return {}

@@ -448,10 +448,11 @@ class Tree:
         self.cache.update(key, lambda listing: [e for e in listing if e.id not in ids])
 
     def cached_keys_along(self, path: str) -> list[Hashable]:
-        """The cache keys of the listings on the way to path, as far as they are cached:
-        what a change at path may have made stale. Sends no request."""
+        """The cache keys of the listings on the way to path, as far as they are known (in
+        memory or in the store): what a change at path may have made stale. Sends no
+        request."""
         keys: list[Hashable] = [("projects",)]
-        projects = self.cache.peek(("projects",))
+        projects = self.cache.peek_known(("projects",))
         parts = [p for p in path.split("/") if p]
         if not parts or projects is None:
             return keys
@@ -460,7 +461,7 @@ class Tree:
         if project is None:
             return keys
         keys.append(("folders", project.id))
-        folders = self.cache.peek(("folders", project.id))
+        folders = self.cache.peek_known(("folders", project.id))
         if len(parts) > 1 and folders is not None:
             folder_names = self.directory_names(folders)
             keys += [("recordings", f.id) for f in folders if folder_names[f.id] == parts[1]]
