@@ -60,3 +60,18 @@ def test_a_store_that_cannot_be_opened_is_done_without(tmp_path: Path) -> None:
     cache = ListingCache(30.0, store=store)
     assert cache.get(KEY, lambda: ["a"]) == ["a"]
     assert store.load(KEY) is None and store.settings() == {}
+
+
+def test_two_mounts_writing_one_folder_leave_it_to_be_asked_again(tmp_path: Path) -> None:
+    """Each mount adds its own upload to its listing; the second one's must not replace the
+    first one's on disk (a remount would miss a file and `rsync` send it twice)."""
+    path = tmp_path / "store.sqlite"
+    first, second = ListingCache(30.0, store=Store(path)), ListingCache(30.0, store=Store(path))
+    first.put(KEY, ["a"])
+    assert second.get(KEY, lambda: ["never asked"]) == ["a"]
+    first.update(KEY, lambda listing: [*listing, "first's upload"])
+    second.update(KEY, lambda listing: [*listing, "second's upload"])
+    asked = []
+    later = ListingCache(30.0, store=Store(path))
+    listing = later.get(KEY, lambda: asked.append(True) or ["the service's"])
+    assert asked and listing == ["the service's"]

@@ -81,6 +81,7 @@ class ListingCache:
         self._background = threading.BoundedSemaphore(BACKGROUND_LOADS)
         self._strict = threading.local()  # see fresh_only
         self._changes: dict[Hashable, int] = {}  # see _generation
+        self._versions: dict[Hashable, int] = {}  # the stored version memory agrees with
         self._epoch = 0
         self._slow = False  # a load outlasted `wait` and none has come back since
         self._lock = threading.RLock()
@@ -116,7 +117,7 @@ class ListingCache:
         strict = getattr(self._strict, "on", False)
         known = self.store.load(key) if self.store is not None else None
         if known is not None and known.fresh():
-            self._keep(key, known.value, known.expires - time.time(), generation)
+            self._keep(key, known.value, known.expires - time.time(), generation, known.version)
             remembered: T = known.value
             return remembered
         if strict:
@@ -164,7 +165,7 @@ class ListingCache:
         """The last known value, answered instead of the service's; kept in memory (until
         the load in progress brings the fresh one, or for the TTL if it fails), so the calls
         that follow neither wait nor ask again."""
-        self._keep(key, known.value, self.ttl, generation)
+        self._keep(key, known.value, self.ttl, generation, known.version)
         return known.value
 
     def _load(
@@ -222,7 +223,14 @@ class ListingCache:
     def _changed(self, key: Hashable) -> None:
         self._changes[key] = self._changes.get(key, 0) + 1
 
-    def _keep(self, key: Hashable, value: Any, lifetime: float, generation: int) -> None:
+    def _keep(
+        self,
+        key: Hashable,
+        value: Any,
+        lifetime: float,
+        generation: int,
+        version: int | None = None,
+    ) -> None:
         """Into memory only, for `lifetime` seconds (the store has it already), unless key
         changed since `generation`."""
         if lifetime <= 0 or not self.enabled:
@@ -231,6 +239,8 @@ class ListingCache:
         with self._lock:  # never over a value in memory: that one is at least as new
             if self._generation(key) == generation and key not in self._entries:
                 self._entries[key] = Cached(value, now, now + lifetime)
+                if version is not None:
+                    self._versions[key] = version
 
     def remembered(self, key: Hashable) -> Known | None:
         """The last known value of key on disk, however old (None without a store)."""
@@ -270,7 +280,7 @@ class ListingCache:
             self._entries[key] = Cached(value, now, now + life)
             self._loaded_here.add(key)
             if self.store is not None:
-                self.store.save(key, value, time.time() + life)
+                self._saved(key, self.store.save(key, value, time.time() + life))
 
     def update(
         self,
@@ -294,9 +304,18 @@ class ListingCache:
             if unsettled is not None and unsettled(value):
                 expires = min(expires, time.monotonic() + self.processing_ttl)
             self._entries[key] = Cached(value, cached.loaded_at, expires)
-            if self.store is not None:
-                self.store.save(key, value, time.time() + (expires - time.monotonic()))
+            if self.store is not None:  # unless another mount saved it since we saw it
+                expiry = time.time() + (expires - time.monotonic())
+                over = self._versions.get(key, -1)
+                self._saved(key, self.store.save(key, value, expiry, over=over))
         return True
+
+    def _saved(self, key: Hashable, version: int | None) -> None:
+        """Notes which version of key's stored listing memory agrees with (under the lock)."""
+        if version is None:
+            self._versions.pop(key, None)
+        else:
+            self._versions[key] = version
 
     def age(self, key: Hashable) -> float | None:
         """Seconds since key was loaded, or None when it is not cached."""
@@ -325,7 +344,7 @@ class ListingCache:
         known = self.remembered(key)
         if known is None or not known.fresh():
             return False
-        self._keep(key, known.value, known.expires - time.time(), generation)
+        self._keep(key, known.value, known.expires - time.time(), generation, known.version)
         return True
 
     def invalidate(self, *keys: Hashable) -> None:

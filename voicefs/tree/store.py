@@ -24,15 +24,31 @@ import pickle
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voicefs.api import records
+
 log = logging.getLogger("voicefs.store")
 
-SCHEMA = 1  # bump when the tables or the pickled records change shape
+
+def _schema() -> int:
+    """The store's shape: its tables' version and the fields of every record it pickles, so
+    that a record gaining or losing a field sets old stores aside by itself."""
+    fields = sorted(
+        f"{name}.{field.name}"
+        for name, kind in vars(records).items()
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind)
+        for field in dataclasses.fields(kind)
+    )
+    return zlib.crc32(f"{TABLES}:{','.join(fields)}".encode()) & 0x7FFFFFFF or 1
+
+
+TABLES = 2  # bump when the tables change
 BUSY_TIMEOUT_MS = 5000  # another mount of the account writing at the same moment
 SAFE_GLOBALS = {
     ("datetime", "datetime"),
@@ -43,6 +59,7 @@ SAFE_GLOBALS = {
     ("builtins", "set"),
 }
 RECORDS_MODULE = "voicefs.api.records"
+SCHEMA = _schema()
 
 
 @dataclass(frozen=True)
@@ -53,6 +70,7 @@ class Known:
     value: Any
     expires: float
     invalidated: bool = False
+    version: int = 0  # bumped by every save: who changes it must have seen the one before
 
     def fresh(self, now: float | None = None) -> bool:
         return not self.invalidated and (time.time() if now is None else now) < self.expires
@@ -122,7 +140,8 @@ class Store:
                 with db:
                     db.execute(
                         "CREATE TABLE IF NOT EXISTS listings (key TEXT PRIMARY KEY, value BLOB "
-                        "NOT NULL, expires REAL NOT NULL, invalidated INTEGER NOT NULL DEFAULT 0)"
+                        "NOT NULL, expires REAL NOT NULL, invalidated INTEGER NOT NULL DEFAULT 0, "
+                        "version INTEGER NOT NULL DEFAULT 0)"
                     )
                     db.execute(
                         "CREATE TABLE IF NOT EXISTS settings (path TEXT PRIMARY KEY, mode "
@@ -169,26 +188,53 @@ class Store:
             if db is None:
                 return None
             row = db.execute(
-                "SELECT value, expires, invalidated FROM listings WHERE key = ?", (_key_text(key),)
+                "SELECT value, expires, invalidated, version FROM listings WHERE key = ?",
+                (_key_text(key),),
             ).fetchone()
         if row is None:
             return None
         try:
-            return Known(_loads(row[0]), row[1], bool(row[2]))
+            return Known(_loads(row[0]), row[1], bool(row[2]), row[3])
         except Exception as exc:  # a record that changed shape: as if it were not there
             log.info("%s: a remembered listing could not be read (%s)", self.path, exc)
             return None
 
-    def save(self, key: Hashable, value: Any, expires: float) -> None:
+    def save(
+        self, key: Hashable, value: Any, expires: float, *, over: int | None = None
+    ) -> int | None:
+        """Keeps value for key; returns the version it now has. With `over` (a version seen
+        before), only if nobody saved key since: a listing changed by this process's write
+        must not replace what another mount of the account saved meanwhile. Then the
+        listing is marked out of date instead (the next look asks the service) and None
+        is returned."""
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        text = _key_text(key)
+        saved: int | None = None
         with self._connection() as db:
-            if db is not None:
-                with db:
+            if db is None:
+                return None
+            with db:
+                if over is None:
                     db.execute(
-                        "INSERT OR REPLACE INTO listings (key, value, expires, invalidated) "
-                        "VALUES (?, ?, ?, 0)",
-                        (_key_text(key), data, expires),
+                        "INSERT INTO listings (key, value, expires, invalidated, version) "
+                        "VALUES (?, ?, ?, 0, 1) ON CONFLICT(key) DO UPDATE SET "
+                        "value = excluded.value, expires = excluded.expires, invalidated = 0, "
+                        "version = version + 1",
+                        (text, data, expires),
                     )
+                else:
+                    changed = db.execute(
+                        "UPDATE listings SET value = ?, expires = ?, invalidated = 0, "
+                        "version = version + 1 WHERE key = ? AND version = ?",
+                        (data, expires, text, over),
+                    ).rowcount
+                    if not changed:
+                        db.execute("UPDATE listings SET invalidated = 1 WHERE key = ?", (text,))
+                        return None
+                saved = db.execute(
+                    "SELECT version FROM listings WHERE key = ?", (text,)
+                ).fetchone()[0]
+        return saved
 
     def invalidate(self, *keys: Hashable) -> None:
         """Marks listings certainly out of date: the next look asks the service, and they
