@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,3 +56,22 @@ class VoiceFUSE(mfusepy.FUSE):
     def truncate_fuse_3(self, path: bytes | None, length: int, fip: Any) -> int:
         decoded = None if path is None else path.decode(self.encoding, self.errors)
         return int(self.operations.truncate(decoded, length, fip.contents if fip else None) or 0)
+
+
+_invalidate_path = mfusepy._libfuse.fuse_invalidate_path
+_invalidate_path.argtypes = (ctypes.c_void_p, ctypes.c_char_p)
+_invalidate_path.restype = ctypes.c_int
+
+
+def forget_in_kernel(path: str) -> None:
+    """Asks the kernel to drop what it keeps of path (entry and attributes): a new file whose
+    write was refused must not show in `ls` until the entry timeout. Called from within an
+    operation (whose context names the mount); sent from another thread, as libfuse must not
+    be asked while the kernel may be waiting for this very operation."""
+    fuse = mfusepy._libfuse.fuse_get_context().contents.fuse
+    if not fuse:
+        return
+    target = ("/" + path.strip("/")).encode("utf-8", "surrogateescape")
+    threading.Thread(
+        target=_invalidate_path, args=(ctypes.c_void_p(fuse), target), daemon=True
+    ).start()

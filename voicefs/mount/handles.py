@@ -104,6 +104,7 @@ class StagedWrite(LocalHandle):
         self._changed = changed
         self._on_release = on_release
         self.error: OSError | None = None
+        self.sent = False  # the service took what was written
 
     def write(self, data: bytes, offset: int) -> int:
         self._changed = True
@@ -120,6 +121,7 @@ class StagedWrite(LocalHandle):
             self._changed = False
             os.fsync(self._descriptor)
             self._commit(self.local)
+            self.sent = True
 
     def release(self) -> None:
         try:

@@ -27,7 +27,7 @@ from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
 from voicefs.mount.failures import recorded, translated
-from voicefs.mount.glue import Entry
+from voicefs.mount.glue import Entry, forget_in_kernel
 from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle
 from voicefs.mount.journal import Journal
 from voicefs.mount.scratch import ScratchFiles, is_scratch_name
@@ -112,7 +112,11 @@ class VoiceOperations(mfusepy.Operations):
         self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
         journal = Journal(self.cache_dir / "journal" / self._fs.client.account_digest())
         self._writes = Writes(
-            self._fs, self.cache_dir / "staging" / session, journal, self.settings
+            self._fs,
+            self.cache_dir / "staging" / session,
+            journal,
+            self.settings,
+            forget_in_kernel,
         )
         self._fs.tree.pending_uploads = journal.paths
         self._upkeep = Upkeep(self._fs, self._writes, on_ready=self._on_ready)
@@ -405,7 +409,13 @@ class VoiceOperations(mfusepy.Operations):
     @translated
     @recorded
     def flush(self, path: str, fi: Any) -> None:
-        self._handle(fi).flush()
+        handle = self._handle(fi)
+        try:
+            handle.flush()
+        except OSError:
+            if self.writes.pending(tree_path(path)) is not None:  # a new file, refused
+                forget_in_kernel(path)  # now, not at the release that follows later
+            raise
 
     @translated
     def fsync(self, path: str, datasync: int, fi: Any) -> None:

@@ -9,6 +9,7 @@ import posixpath
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from voicefs.filesystem import VoiceFileSystem
@@ -24,9 +25,15 @@ JOURNAL_GRACE = 10.0  # seconds after which an upload the service received has b
 
 class Writes:
     def __init__(
-        self, fs: VoiceFileSystem, staging: Path, journal: Journal, settings: UserSettings
+        self,
+        fs: VoiceFileSystem,
+        staging: Path,
+        journal: Journal,
+        settings: UserSettings,
+        forget_in_kernel: Callable[[str], None] = lambda path: None,
     ) -> None:
         self.fs = fs
+        self._forget_in_kernel = forget_in_kernel
         self.staging = staging
         self.staging.mkdir(parents=True, exist_ok=True)
         self.journal = journal
@@ -141,6 +148,9 @@ class Writes:
 
     def _released(self, handle: StagedWrite) -> None:
         with self._lock:
-            if self._pending.get(handle.path) is handle:
+            was_new = self._pending.get(handle.path) is handle
+            if was_new:
                 del self._pending[handle.path]
         handle.local.unlink(missing_ok=True)
+        if was_new and not handle.sent:  # refused: the name the kernel saw created is gone
+            self._forget_in_kernel(handle.path)
