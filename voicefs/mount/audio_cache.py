@@ -23,6 +23,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from voicefs.private import private_directory
+
 Fetch = Callable[[str, int, int | None], Iterator[bytes]]
 """fetch(url, start, end_exclusive_or_None) -> chunks: `VoiceClient.iter_download`."""
 
@@ -134,7 +136,7 @@ class AudioCache:
         self._threads: set[threading.Thread] = set()
         self._open: Counter[str] = Counter()
         self._closed = False
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory)
         self._remove_stale_parts()
         self.evict()  # --cache-size may have shrunk since the last mount
 

@@ -63,15 +63,19 @@ _invalidate_path.argtypes = (ctypes.c_void_p, ctypes.c_char_p)
 _invalidate_path.restype = ctypes.c_int
 
 
-def forget_in_kernel(path: str) -> None:
-    """Asks the kernel to drop what it keeps of path (entry and attributes): a new file whose
-    write was refused must not show in `ls` until the entry timeout. Called from within an
-    operation (whose context names the mount); sent from another thread, as libfuse must not
-    be asked while the kernel may be waiting for this very operation."""
+def forget_in_kernel(path: str, *, at_once: bool = False) -> None:
+    """Asks the kernel to drop the attributes it keeps of path (libfuse's
+    `fuse_invalidate_path`): a new file whose write was refused must not show to `stat` until
+    the attribute timeout. Called from within an operation, whose context names the mount.
+    `at_once` from a flush, before `close()` returns to the writer (the kernel then holds no
+    lock the notice needs); otherwise from another thread (a release may come at any time)."""
     fuse = mfusepy._libfuse.fuse_get_context().contents.fuse
     if not fuse:
         return
     target = ("/" + path.strip("/")).encode("utf-8", "surrogateescape")
+    if at_once:
+        _invalidate_path(ctypes.c_void_p(fuse), target)
+        return
     threading.Thread(
         target=_invalidate_path, args=(ctypes.c_void_p(fuse), target), daemon=True
     ).start()

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from voicefs.private import private_directory
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -43,7 +45,7 @@ class Entry:
 class Journal:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_directory(self.directory)
         self._held: dict[str, int] = {}  # entry id -> the open, locked descriptor
         self._lock = threading.Lock()
 

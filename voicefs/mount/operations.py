@@ -414,7 +414,7 @@ class VoiceOperations(mfusepy.Operations):
             handle.flush()
         except OSError:
             if self.writes.pending(tree_path(path)) is not None:  # a new file, refused
-                forget_in_kernel(path)  # now, not at the release that follows later
+                forget_in_kernel(path, at_once=True)  # before close() returns, not later
             raise
 
     @translated

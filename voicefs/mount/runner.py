@@ -20,6 +20,7 @@ from pathlib import Path
 
 from voicefs.api import ServiceError
 from voicefs.filesystem import VoiceFileSystem
+from voicefs.private import private_directory
 
 log = logging.getLogger("voicefs.mount")
 
@@ -100,7 +101,7 @@ def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> 
     mountpoint = options.mountpoint.resolve()
     check_mountpoint(mountpoint)
     check_credentials(options)
-    options.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_directory(options.cache_dir)
     operations = VoiceOperations(
         options.filesystem,
         options.cache_dir,

@@ -13,6 +13,8 @@ import shutil
 import threading
 from pathlib import Path
 
+from voicefs.private import private_directory
+
 _SCRATCH = re.compile(
     r"""(
         \..+\.sw[a-z]            # vim swap files and probes: .name.swp, .swo, .swx, …
@@ -36,7 +38,7 @@ class ScratchFiles:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory)
         self._files: dict[str, Path] = {}
         self._lock = threading.Lock()
 

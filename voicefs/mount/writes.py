@@ -16,6 +16,7 @@ from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount.attributes import UserSettings
 from voicefs.mount.handles import StagedWrite
 from voicefs.mount.journal import Journal
+from voicefs.private import private_directory
 from voicefs.tree import names
 from voicefs.tree.nodes import NodeKind
 from voicefs.tree.virtual import Writer
@@ -35,7 +36,7 @@ class Writes:
         self.fs = fs
         self._forget_in_kernel = forget_in_kernel
         self.staging = staging
-        self.staging.mkdir(parents=True, exist_ok=True)
+        private_directory(self.staging)
         self.journal = journal
         self.settings = settings
         self._pending: dict[str, StagedWrite] = {}  # new files being written, by tree path

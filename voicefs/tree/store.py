@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from voicefs.api import records
+from voicefs.private import private_directory
 
 log = logging.getLogger("voicefs.store")
 
@@ -111,7 +112,7 @@ class Store:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_directory(path.parent)
             try:
                 self._db = self._open()
             except sqlite3.OperationalError:
