@@ -221,7 +221,7 @@ def measure(account: Account, tmp: Path, rounds: int, big: int) -> dict[str, obj
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="under ~30 s: 128 MiB RSS run")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON too")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     options = parser.parse_args()
     rounds = 5 if options.quick else 9
     big = (128 if options.quick else 1024) * MiB
@@ -230,7 +230,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="voicefs-bench-") as tmp, emulator_running as emulator:
         results = measure(emulator.new_account(), Path(tmp), rounds, big)
     if options.json:
-        print(json.dumps(results, indent=2))
+        options.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return 0
 
 

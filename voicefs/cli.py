@@ -29,6 +29,7 @@ def _emulator(args: argparse.Namespace) -> int:
             port=args.port,
             data=args.data,
             seed=args.seed,
+            seed_scale=args.seed_scale,
             api_key=args.api_key,
             conversion_seconds=args.conversion_seconds,
             fail_rate=args.fail_rate,
@@ -145,6 +146,8 @@ def _add_mount_commands(commands: Any) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from voicefs.emulator.seed_large import DEFAULT_SCALE, parse_scale
+
     parser = argparse.ArgumentParser(
         prog="voicefs", description="The Respeecher Voice Marketplace API as a filesystem."
     )
@@ -162,7 +165,18 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8000, help="0 picks a free port")
     emulator.add_argument("--data", type=Path, help="directory for its SQLite and audio files")
-    emulator.add_argument("--seed", choices=["demo", "none"], help="create the demo account")
+    emulator.add_argument(
+        "--seed",
+        choices=["demo", "large", "none"],
+        help="create the demo account, or a large one (20 projects x 10 folders x 500 recordings)",
+    )
+    emulator.add_argument(
+        "--seed-scale",
+        type=parse_scale,
+        default=DEFAULT_SCALE,
+        metavar="PxFxR",
+        help="the large seed's projects, folders per project and recordings per folder",
+    )
     emulator.add_argument("--api-key", help="an API key that the primary user accepts")
     emulator.add_argument("--conversion-seconds", type=float, default=2.0, metavar="S")
     emulator.add_argument("--fail-rate", type=float, default=0.0, metavar="F")

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+SHARED_PREFIX = "shared/"  # files many recordings point at (the large seed): never deleted
+
 
 class FileStore:
     def __init__(self, root: Path) -> None:
@@ -55,7 +57,7 @@ class FileStore:
         shutil.copyfile(self.path(source_key), path)
 
     def delete(self, key: str | None) -> None:
-        if key:
+        if key and not key.startswith(SHARED_PREFIX):
             self.path(key).unlink(missing_ok=True)
 
     def wipe(self) -> None:

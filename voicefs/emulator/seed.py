@@ -1,4 +1,5 @@
-"""Start-up data: the `demo` account, and the user that owns `--api-key`.
+"""Start-up data: the `demo` account, the `large` one (seed_large.py), and the user that owns
+`--api-key`.
 
 Seeding goes through the store's own operations (uploads, orders, notes), so the seeded
 account is exactly what a client could have built, and applies only once per data directory.
@@ -12,6 +13,13 @@ from pathlib import Path
 from voicefs.emulator import audio
 from voicefs.emulator.catalog import stable_id
 from voicefs.emulator.conversions import ConversionRequest, Conversions, Worker
+from voicefs.emulator.seed_large import (
+    DEFAULT_SCALE,
+    LARGE_API_KEY,
+    LARGE_EMAIL,
+    LARGE_PASSWORD,
+    seed_large,
+)
 from voicefs.emulator.store import Row, Store
 
 DEMO_EMAIL = "demo@example.com"
@@ -53,7 +61,12 @@ DEMO_LIBRARY: dict[str, dict[str, list[tuple[str, str | None, str]]]] = {
 }
 
 
-def apply_seed(store: Store, seed: str | None, api_key: str | None) -> bool:
+def apply_seed(
+    store: Store,
+    seed: str | None,
+    api_key: str | None,
+    scale: tuple[int, int, int] = DEFAULT_SCALE,
+) -> bool:
     """Creates the seed's data unless it is there already; returns whether it created any."""
     if seed == "demo":
         if store.user_by_email(DEMO_EMAIL) is not None:
@@ -63,8 +76,14 @@ def apply_seed(store: Store, seed: str | None, api_key: str | None) -> bool:
         user = store.create_user(DEMO_EMAIL, DEMO_PASSWORD, api_key=api_key or DEMO_API_KEY)
         _seed_demo(store, store.user(user["id"]))
         return True
+    if seed == "large":
+        if store.user_by_email(LARGE_EMAIL) is not None:
+            return False
+        user = store.create_user(LARGE_EMAIL, LARGE_PASSWORD, api_key=api_key or LARGE_API_KEY)
+        seed_large(store, store.user(user["id"]), scale)
+        return True
     if seed not in (None, "", "none"):
-        raise ValueError(f"unknown seed {seed!r}: the seeds are 'demo' and 'none'")
+        raise ValueError(f"unknown seed {seed!r}: the seeds are 'demo', 'large' and 'none'")
     if api_key:
         existing = store.user_by_email(DEFAULT_EMAIL)
         if existing is None:

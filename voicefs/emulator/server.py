@@ -15,6 +15,7 @@ import uvicorn
 from voicefs.emulator.app import create_app
 from voicefs.emulator.faults import Faults, InjectedDisconnect
 from voicefs.emulator.seed import DEMO_EMAIL, DEMO_PASSWORD, apply_seed
+from voicefs.emulator.seed_large import DEFAULT_SCALE, LARGE_EMAIL
 from voicefs.emulator.state import EmulatorState
 from voicefs.emulator.store import Settings, Store
 
@@ -25,6 +26,7 @@ class ServerOptions:
     port: int = 8000
     data: Path | None = None
     seed: str | None = None
+    seed_scale: tuple[int, int, int] = DEFAULT_SCALE
     api_key: str | None = None
     conversion_seconds: float = 2.0
     fail_rate: float = 0.0
@@ -56,7 +58,7 @@ def serve(options: ServerOptions) -> None:
     )
     store = Store(data_dir, settings)
     state = EmulatorState(store, faults, seed=options.seed, primary_api_key=options.api_key)
-    apply_seed(store, options.seed, options.api_key)
+    apply_seed(store, options.seed, options.api_key, options.seed_scale)
 
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
@@ -98,6 +100,9 @@ def _announce(
         print(f"  demo account: {DEMO_EMAIL} / {DEMO_PASSWORD}")
         print(f"  API key: {user['api_key'] if user else '?'}")
         print(f"  try: curl -H 'api-key: {user['api_key'] if user else ''}' {url}/api/projects")
+    elif options.seed == "large":
+        user = state.store.user_by_email(LARGE_EMAIL)
+        print(f"  large account: {LARGE_EMAIL}, API key {user['api_key'] if user else '?'}")
     elif options.api_key:
         print("  API key: the one given with --api-key")
     print("  test hooks under /_emulator/ (requests, reset, users, faults); Ctrl-C stops")
