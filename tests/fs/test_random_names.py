@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from tests.emulator.helpers import Api, tone
@@ -47,6 +47,9 @@ contents = st.one_of(
 )
 
 
+TONE = tone("wav", seconds=0.2)
+
+
 def holdings(api: Api, folder_id: str) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for recording in api.recordings(folder_id):
@@ -70,6 +73,10 @@ def place(account: Account, api: Api) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(stem=stems, extension=extensions, data=contents, twin=st.booleans())
+@example(stem='say "hi"', extension=".wav", data=TONE, twin=False)  # names the upload's
+@example(stem="C:\\takes\\one", extension=".wav", data=TONE, twin=False)  # form encoding
+@example(stem="two\nlines", extension=".wav", data=TONE, twin=False)  # would change
+@example(stem="Take", extension=".wav", data=TONE, twin=True)
 def test_random_names_through_fsspec(
     account: Account,
     api: Api,

@@ -79,6 +79,10 @@ def test_the_drive_goes_on_without_the_service_and_recovers_by_itself(
         log = (mountpoint / ".voicefs/errors.log").read_text()
         assert "service offline since" in log
         assert any("EIO" in line and "Takes/new.wav" in line for line in log.splitlines()), log
+        again = bounded("cp", new, takes / "again.wav", check=False)  # known away: at once
+        assert again.returncode != 0 and b"Input/output error" in again.stderr
+        log = (mountpoint / ".voicefs/errors.log").read_text()
+        assert "Takes/again.wav: not written: the service is offline since" in log, log
 
         own_emulator.start()
         wait_until(lambda: status(mountpoint)["state"] == "online" or None, timeout=20)
