@@ -37,6 +37,13 @@ def emulator() -> Iterator[EmulatorProcess]:
 
 
 @pytest.fixture
+def own_emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
+    """An emulator of the test alone, which it may stop and start again (same port, same
+    data): for what a service that goes away and comes back does to voicefs."""
+    yield from running_emulator("--conversion-seconds", "0.3", data_dir=tmp_path / "service")
+
+
+@pytest.fixture
 def account(emulator: EmulatorProcess) -> Iterator[Account]:
     """A fresh, isolated user on the session's emulator; faults are cleared afterwards."""
     yield emulator.new_account()

@@ -133,8 +133,10 @@ def test_random_names_through_the_mount(
     extension: str,
     data: bytes,
 ) -> None:
-    """The test process itself writes, as any program would: open, write, close."""
+    """The test process itself writes, as any program would: open, write, close. Nothing
+    lands beside the mount or outside its cache directory, whatever the name."""
     folder = place["folder"]
+    assert set(os.listdir(mount.parent)) == {"mnt", "cache"}
     name = stem + extension.encode()
     assume(b"\x00" not in name)  # no program can pass a NUL in a path to the kernel
     target = os.fsencode(mount / "Project/Takes") + b"/" + name
@@ -158,3 +160,5 @@ def test_random_names_through_the_mount(
     with open(target, "rb") as readback:
         assert readback.read() == data
     os.unlink(target)
+    cache = (mount.parent / "cache").resolve()
+    assert all(path.resolve().is_relative_to(cache) for path in cache.rglob("*"))

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.emulator.helpers import Api, tone
-from tests.emulator_process import Account, EmulatorProcess, running_emulator
+from tests.emulator_process import Account, EmulatorProcess
 from tests.fs.helpers import FOLDER, PROJECT, counted, make_fs, upload
 from voicefs.filesystem import VoiceFileSystem
 
@@ -70,12 +69,6 @@ def test_a_new_filesystem_can_refresh_what_an_earlier_one_remembered(
     fs = remembering(account, tmp_path)
     fs.invalidate_cache(FOLDER)
     assert f"{FOLDER}/made elsewhere.wav" in fs.ls(FOLDER, detail=False)
-
-
-@pytest.fixture
-def own_emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
-    """An emulator of this test alone, which it may stop and start again."""
-    yield from running_emulator("--conversion-seconds", "0.3", data_dir=tmp_path / "service")
 
 
 def test_the_last_known_listings_answer_while_the_service_is_away(

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.emulator.helpers import Api, tone
-from tests.emulator_process import Account, EmulatorProcess, running_emulator
+from tests.emulator_process import Account, EmulatorProcess
 from tests.mount.mounting import mounted, run
 
 pytestmark = pytest.mark.faults
@@ -102,11 +101,6 @@ def test_a_cold_walk_runs_into_the_budget_and_no_429_reaches_the_user(
     originals = [p for p in found if p.endswith(".wav") and ".conversions/" not in p]
     assert len(originals) == 3 * 6 * 3
     assert "service rate limited until" in log  # the walk did meet the budget's 429
-
-
-@pytest.fixture
-def own_emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
-    yield from running_emulator("--conversion-seconds", "0.3", data_dir=tmp_path / "service")
 
 
 @pytest.mark.parametrize("outage", [1.0, 12.0])

@@ -10,14 +10,13 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.emulator.helpers import Api, tone
-from tests.emulator_process import Account, EmulatorProcess, running_emulator, wait_until
+from tests.emulator_process import Account, EmulatorProcess, wait_until
 from tests.mount.mounting import mounted, run
 
 TIMEOUT = "2"  # the mount's --timeout, in seconds
@@ -39,12 +38,6 @@ def bounded(*command: Any, check: bool = True) -> subprocess.CompletedProcess[by
 def status(mountpoint: Path) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads((mountpoint / ".voicefs/status.json").read_text())
     return loaded
-
-
-@pytest.fixture
-def own_emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
-    """An emulator of this test alone, which it stops and starts again (same port, same data)."""
-    yield from running_emulator("--conversion-seconds", "0.3", data_dir=tmp_path / "service")
 
 
 def test_the_drive_goes_on_without_the_service_and_recovers_by_itself(

@@ -247,3 +247,17 @@ def test_chmod_and_touch_d_are_remembered_and_send_nothing(
     run("touch", "-d", "2020-01-02 03:04:05 UTC", str(take))
     assert run("stat", "-c", "%a %Y", str(take)).stdout.split() == ["600", "1577934245"]
     assert not [route for route in emulator.request_counts() if not route.startswith("GET")]
+
+
+def test_what_was_set_on_a_removed_folder_does_not_pass_to_a_new_one(
+    takes: dict[str, Any], mount: Path
+) -> None:
+    """A folder made again under an old name shows the service's time, not the one `touch -d`
+    gave the folder that was removed (an old time could make rsync skip what it holds)."""
+    fresh = mount / "Project/Fresh"
+    run("mkdir", str(fresh))
+    run("touch", "-d", "2001-01-02 03:04:05 UTC", str(fresh))
+    assert run("stat", "-c", "%Y", str(fresh)).stdout.strip() == "978404645"
+    run("rmdir", str(fresh))
+    run("mkdir", str(fresh))
+    assert run("stat", "-c", "%Y", str(fresh)).stdout.strip() != "978404645"

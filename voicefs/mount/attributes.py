@@ -74,17 +74,25 @@ class UserSettings:
             return dict(self._settings.get(path, {}))
 
     def move(self, old: str, new: str) -> None:
+        """What was set on old, and on everything under it, now stands at new."""
         with self._lock:
-            moved = self._settings.pop(old, None)
-            if moved is not None:
-                self._settings[new] = moved
-                self._save(old, None)
-                self._save(new, moved)
+            for path in self._under(old):
+                moved = self._settings.pop(path)
+                renamed = new + path[len(old) :]
+                self._settings[renamed] = moved
+                self._save(path, None)
+                self._save(renamed, moved)
 
     def forget(self, path: str) -> None:
+        """Drops what was set on path and under it: a name made again later starts afresh
+        (an old mtime on it could make `rsync` skip a file that is not the same)."""
         with self._lock:
-            if self._settings.pop(path, None) is not None:
-                self._save(path, None)
+            for gone in self._under(path):
+                del self._settings[gone]
+                self._save(gone, None)
+
+    def _under(self, path: str) -> list[str]:
+        return [p for p in self._settings if p == path or p.startswith(path + "/")]
 
     def _save(self, path: str, values: dict[str, int] | None) -> None:
         if self._store is not None:

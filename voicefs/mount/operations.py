@@ -453,6 +453,7 @@ class VoiceOperations(mfusepy.Operations):
             return
         self._refuse_writes(tree_path(path))
         self.fs.rmdir(tree_path(path))
+        self.settings.forget(tree_path(path))
 
     @translated
     @recorded
@@ -460,6 +461,7 @@ class VoiceOperations(mfusepy.Operations):
         self._refuse_writes()
         target = tree_path(path)
         if self.scratch.remove(target):
+            self.settings.forget(target)
             return
         node = self._node(path)
         if node.role in ALWAYS_THERE:
