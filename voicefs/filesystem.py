@@ -167,16 +167,15 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     def walk(
         self, path: str, maxdepth: int | None = None, topdown: bool = True, **kwargs: Any
     ) -> Any:
-        """Warms the cache for the projects under path first: one paged listing per project
-        instead of one per folder. A walk from the root lists `/.voicefs` but does not enter
-        it: find and du measure recordings, not the account's generated files."""
+        """Lists each project's recordings in one paged listing as the walk enters it (fsspec's
+        walk enters each directory through this method), instead of one listing per folder;
+        entering it, not all at the start, or a long walk would find the last projects'
+        listings expired. A walk from the root lists `/.voicefs` but does not enter it: find
+        and du measure recordings, not the account's generated files."""
         node = self._node(path)
-        if maxdepth != 1 and node.kind in (NodeKind.ROOT, NodeKind.PROJECT):
+        if maxdepth != 1 and node.kind == NodeKind.PROJECT:
             with self.tree.errors_at(node.path):
-                projects = self.tree.children(node) if node.kind == NodeKind.ROOT else [node]
-                for child in projects:
-                    if child.kind == NodeKind.PROJECT:
-                        self.tree.prefetch_project(child.project_of())
+                self.tree.prefetch_project(node.project_of())
         for top, dirs, files in super().walk(path, maxdepth=maxdepth, topdown=topdown, **kwargs):
             if top == "" and topdown and ACCOUNT_DIRECTORY in dirs:
                 if isinstance(dirs, dict):
