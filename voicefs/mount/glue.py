@@ -5,6 +5,8 @@
   attributes and non-zero offsets (libfuse < 3.17 drops attributes at offset 0).
 - ftruncate's file handle: mfusepy drops it, so `ftruncate(fd, 0)` (vim's save) could not
   reach the open file. It is passed on (as the file info, the mount uses `raw_fi`).
+- kernel notifications: mfusepy has none, so a refused new file would stay visible until the
+  attribute timeout. `forget_in_kernel` calls libfuse's `fuse_invalidate_path`.
 - rename flags: mfusepy drops them, so RENAME_EXCHANGE would become a plain rename and lose a
   file. They are passed on, and the operations refuse what they cannot honour.
 """
@@ -58,6 +60,8 @@ class VoiceFUSE(mfusepy.FUSE):
         return int(self.operations.truncate(decoded, length, fip.contents if fip else None) or 0)
 
 
+# mfusepy wraps no notification call; libfuse 3's high-level one is taken from the library
+# mfusepy loaded (the same one the mount runs on).
 _invalidate_path = mfusepy._libfuse.fuse_invalidate_path
 _invalidate_path.argtypes = (ctypes.c_void_p, ctypes.c_char_p)
 _invalidate_path.restype = ctypes.c_int
