@@ -413,7 +413,7 @@ class VoiceOperations(mfusepy.Operations):
         try:
             handle.flush()
         except OSError:
-            if self.writes.pending(tree_path(path)) is not None:  # a new file, refused
+            if self.writes.refused(handle):  # a new file: it never came to be
                 forget_in_kernel(path, at_once=True)  # before close() returns, not later
             raise
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount.attributes import UserSettings
-from voicefs.mount.handles import StagedWrite
+from voicefs.mount.handles import Handle, StagedWrite
 from voicefs.mount.journal import Journal
 from voicefs.private import private_directory
 from voicefs.tree import names
@@ -80,6 +80,15 @@ class Writes:
         with self._lock:
             handle = self._pending.get(target)
         return None if handle is None else handle.local
+
+    def refused(self, handle: Handle) -> bool:
+        """A new file whose write the service refused stops standing at its path now, not at
+        the release that comes later: a `stat` right after `close()` must not find it."""
+        with self._lock:
+            if self._pending.get(handle.path) is not handle:
+                return False
+            del self._pending[handle.path]
+            return True
 
     def truncated(self, target: str, length: int) -> None:
         """truncate(2) of a control file by path: the next open starts from what is left
@@ -148,10 +157,10 @@ class Writes:
         return b"" if node.is_audio else self.fs.content_of(node)
 
     def _released(self, handle: StagedWrite) -> None:
+        was_new = self.refused(handle) if not handle.sent else False
         with self._lock:
-            was_new = self._pending.get(handle.path) is handle
-            if was_new:
+            if self._pending.get(handle.path) is handle:
                 del self._pending[handle.path]
         handle.local.unlink(missing_ok=True)
-        if was_new and not handle.sent:  # refused: the name the kernel saw created is gone
+        if was_new:  # never sent: the name the kernel saw created is gone
             self._forget_in_kernel(handle.path)
