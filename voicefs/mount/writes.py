@@ -157,10 +157,7 @@ class Writes:
         return b"" if node.is_audio else self.fs.content_of(node)
 
     def _released(self, handle: StagedWrite) -> None:
-        was_new = self.refused(handle) if not handle.sent else False
-        with self._lock:
-            if self._pending.get(handle.path) is handle:
-                del self._pending[handle.path]
+        still_new = self.refused(handle)  # a new file still standing at its path goes now
         handle.local.unlink(missing_ok=True)
-        if was_new:  # never sent: the name the kernel saw created is gone
+        if still_new and not handle.sent:  # never sent: the name the kernel saw created is gone
             self._forget_in_kernel(handle.path)
