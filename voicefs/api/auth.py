@@ -211,10 +211,26 @@ def resolve_url(
 def store_profile(name: str, values: Mapping[str, Any], path: Path | None = None) -> Path:
     """Writes (or replaces) one profile, keeping the others; the file is created mode 0600."""
     path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     config = read_config(path) if path.exists() else {}
-    profiles = config.setdefault("profiles", {})
-    profiles[name] = dict(values)
+    config.setdefault("profiles", {})[name] = dict(values)
+    _write_config(config, path)
+    return path
+
+
+def remove_profile(name: str, path: Path | None = None) -> Path:
+    """Deletes one profile (and with it its key), keeping the others."""
+    path = path or config_path()
+    config = read_config(path) if path.exists() else {}
+    profiles = config.get("profiles", {})
+    if not isinstance(profiles, dict) or name not in profiles:
+        raise FileNotFoundError(errno.ENOENT, f"{path}: no profile {name!r}")
+    del profiles[name]
+    _write_config(config, path)
+    return path
+
+
+def _write_config(config: Mapping[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     # mkstemp creates a new file only its owner can read (0600, O_EXCL): the key is never
     # readable by others, not even for a moment; the rename replaces the old file at once.
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".toml", dir=path.parent)
@@ -227,4 +243,3 @@ def store_profile(name: str, values: Mapping[str, Any], path: Path | None = None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path

@@ -24,6 +24,7 @@ from voicefs.api.health import ServiceHealth
 from voicefs.api.limiter import FAST, RateLimiter
 from voicefs.api.limits import NAME_MAX
 from voicefs.api.options import ClientOptions
+from voicefs.api.records import JSON, User
 from voicefs.api.transport import Transport
 
 log = logging.getLogger("voicefs.api")
@@ -236,8 +237,15 @@ class ClientCore:
     def user_id(self) -> str:
         """The account's user id (project owner): from the login, else POST /api/auth."""
         if self._user_id is None:
-            user = self._transport.user_json
-            if not user:
-                user = self._call("POST", "/api/auth", operation="identify the account")
-            self._user_id = str((user or {}).get("id") or "")
+            self._user_id = str(self._user_json().get("id") or "")
         return self._user_id
+
+    def whoami(self) -> User:
+        """The logged-in user, with email and username: from the login, else POST /api/auth."""
+        return self._parse(User.from_json, self._user_json(), "identify the account")
+
+    def _user_json(self) -> JSON:
+        user = self._transport.user_json
+        if not user:
+            user = self._call("POST", "/api/auth", operation="identify the account")
+        return user if isinstance(user, dict) else {}

@@ -20,7 +20,7 @@ from voicefs.mount.runner import MountError, MountOptions, mount
 DEMO_API_KEY = "demo-key-0123456789abcdef"  # the emulator's demo seed, public on purpose
 
 
-def try_this(mountpoint: Path) -> str:
+def try_this(mountpoint: Path, url: str) -> str:
     folder = mountpoint / "Audiobook" / "Chapter 1"
     return textwrap.dedent(
         f"""
@@ -31,9 +31,17 @@ def try_this(mountpoint: Path) -> str:
           echo Alice | tee "{folder}/<take>.wav.conversions/order.txt"
           ls "{folder}/<take>.wav.conversions"      (Alice.wav.processing, then Alice.wav)
           cat "{mountpoint}/.voicefs/credits.json"
+        For the voicefs command and Python (voicefs://) in another terminal:
+          {demo_exports(url)}
         Ctrl-C unmounts and stops the emulator.
         """
     )
+
+
+def demo_exports(url: str) -> str:
+    """The shell line that points `voicefs` commands and `fsspec.filesystem("voicefs")` at the
+    demo's emulator (the demo key is public: it is the emulator's seed)."""
+    return f"export VOICEFS_URL={url} VOICEFS_API_KEY={DEMO_API_KEY}"
 
 
 def run_demo(mountpoint: Path, cache_dir: Path | None = None) -> int:
@@ -73,7 +81,7 @@ def run_demo(mountpoint: Path, cache_dir: Path | None = None) -> int:
                 foreground=True,
                 cache_dir=cache_dir or Path(scratch) / "cache",
             )
-            mount(options, on_ready=lambda: print(try_this(mountpoint), flush=True))
+            mount(options, on_ready=lambda: print(try_this(mountpoint, url), flush=True))
         except MountError as exc:
             print(f"voicefs demo: {exc}", file=sys.stderr)
             return 1
