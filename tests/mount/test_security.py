@@ -29,12 +29,12 @@ from voicefs.api import VoiceClient
 def mount_process(
     account: Account, mountpoint: Path, cache: Path, log: Path, *extra: str
 ) -> subprocess.Popen[bytes]:
-    """`voicefs mount -v` (DEBUG to its log), the key in the environment only."""
+    """`voicefs mount -vv` (DEBUG to its log), the key in the environment only."""
     require_fuse()
     mountpoint.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "VOICEFS_API_KEY": account.api_key}
     command = [sys.executable, "-m", "voicefs", "mount", str(mountpoint), "--foreground"]
-    command += ["--url", account.url, "--cache-dir", str(cache), "-v", *extra]
+    command += ["--url", account.url, "--cache-dir", str(cache), "-vv", *extra]
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
     deadline = time.monotonic() + 30

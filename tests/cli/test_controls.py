@@ -1,0 +1,89 @@
+"""`voicefs order`, `wait`, `star`, `unstar` and `note` as real processes: what the service
+holds afterwards, and a failing case each that changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.cli.conftest import FOLDER, TAKE, Run, done, refused
+from tests.emulator.helpers import Api
+from tests.fs.helpers import order, recording
+
+SIDECAR = f"{FOLDER}/take.wav.conversions"
+
+
+def conversions_of(api: Api, take: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in api.recordings(take["folder_id"]) if r.get("original_id") == take["id"]]
+
+
+def test_order_with_wait_prints_each_finished_conversion(
+    voicefs: Run, api: Api, take: dict[str, Any]
+) -> None:
+    printed = done(voicefs("order", TAKE, "Alice", "Bob", "--semitones", "2", "--wait"))
+    assert printed == [f"{SIDECAR}/Alice.wav", f"{SIDECAR}/Bob.wav"]
+    placed = conversions_of(api, take)
+    assert sorted(r["model_name"] for r in placed) == ["Alice", "Bob"]
+    assert {r["state"] for r in placed} == {"done"}
+
+
+def test_order_without_wait_prints_the_processing_names(voicefs: Run, take: dict[str, Any]) -> None:
+    assert done(voicefs("order", f"voicefs://{TAKE}", "Alice")) == [
+        f"{SIDECAR}/Alice.wav.processing"
+    ]
+
+
+def test_an_unknown_voice_refuses_the_whole_order(
+    voicefs: Run, api: Api, take: dict[str, Any]
+) -> None:
+    refused(voicefs("order", TAKE, "Alice", "Nobody"), "order.txt", "unknown voice 'Nobody'")
+    assert conversions_of(api, take) == []
+
+
+def test_order_without_a_voice_is_a_usage_error(voicefs: Run, take: dict[str, Any]) -> None:
+    result = voicefs("order", TAKE)
+    assert result.returncode == 2
+    assert "VOICES" in result.stderr
+
+
+def test_wait_prints_the_final_path_once_done(voicefs: Run, api: Api, take: dict[str, Any]) -> None:
+    order(api, take["id"], "Bob")
+    assert done(voicefs("wait", f"{SIDECAR}/Bob.wav.processing")) == [f"{SIDECAR}/Bob.wav"]
+
+
+def test_wait_for_a_failed_conversion_exits_1_with_the_service_reason(
+    voicefs: Run, api: Api, take: dict[str, Any]
+) -> None:
+    [flaky] = order(api, take["id"], "Flaky")
+    line = refused(voicefs("wait", f"{SIDECAR}/Flaky.wav.processing"), "conversion failed")
+    assert recording(api, flaky)["state"] == "error"
+    assert str(recording(api, flaky)["error"]) in line
+
+
+def test_star_and_unstar_change_the_service(voicefs: Run, api: Api, take: dict[str, Any]) -> None:
+    done(voicefs("star", TAKE))
+    assert recording(api, take["id"])["starred"] is True
+    done(voicefs("unstar", TAKE))
+    assert recording(api, take["id"])["starred"] is False
+
+
+def test_star_of_a_missing_recording_fails(voicefs: Run, take: dict[str, Any]) -> None:
+    refused(voicefs("star", f"{FOLDER}/nope.wav"), f"{FOLDER}/nope.wav")
+    refused(voicefs("unstar", FOLDER), FOLDER)
+
+
+def test_note_writes_prints_and_deletes(voicefs: Run, api: Api, take: dict[str, Any]) -> None:
+    done(voicefs("note", TAKE, "Keep the pause after 'April'."))
+    assert done(voicefs("note", TAKE)) == ["Keep the pause after 'April'."]
+    notes = api.ok("GET", "/api/notes", params={"folder_id": take["folder_id"]})
+    assert "Keep the pause after 'April'." in str(notes)
+    done(voicefs("note", "--delete", TAKE))
+    assert done(voicefs("note", TAKE)) == []
+
+
+def test_a_note_too_long_is_refused_and_the_old_one_stays(
+    voicefs: Run, take: dict[str, Any]
+) -> None:
+    done(voicefs("note", TAKE, "short"))
+    refused(voicefs("note", TAKE, "x" * 2001), TAKE, "2000")
+    assert done(voicefs("note", TAKE)) == ["short"]
+    refused(voicefs("note", FOLDER), FOLDER, "not a recording")
