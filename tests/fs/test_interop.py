@@ -4,12 +4,14 @@ fsspec's listings-cache switch, progress callbacks, and renames that do what the
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 import fsspec
 import pytest
+from fsspec.callbacks import TqdmCallback
 
 from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess
@@ -232,6 +234,24 @@ def test_get_file_reports_its_progress_to_a_callback(
     assert local.read_bytes() == data
     assert progress.sizes and progress.sizes[-1] == len(data), progress.sizes
     assert sum(progress.steps) == len(data), progress.steps
+
+
+def test_tqdm_bars_follow_put_and_get_as_fsspec_users_write_them(
+    fs: VoiceFileSystem, api: Api, folder: str, tmp_path: Path
+) -> None:
+    """`fs.put(..., callback=TqdmCallback())` counts the files, `get_file` the bytes."""
+    for name in ("a.wav", "b.wav"):
+        (tmp_path / name).write_bytes(tone("wav"))
+    files_bar, bytes_bar = io.StringIO(), io.StringIO()
+    with TqdmCallback(tqdm_kwargs={"file": files_bar, "ascii": True}) as callback:
+        fs.put([str(tmp_path / "a.wav"), str(tmp_path / "b.wav")], folder + "/", callback=callback)
+    assert "2/2" in files_bar.getvalue()
+    kwargs = {"file": bytes_bar, "ascii": True, "unit": "B"}
+    with TqdmCallback(tqdm_kwargs=kwargs) as callback:
+        fs.get_file(folder + "/a.wav", str(tmp_path / "back.wav"), callback=callback)
+    assert "100%" in bytes_bar.getvalue()
+    assert (tmp_path / "back.wav").read_bytes() == tone("wav")
+    assert sorted(r["file_name"] for r in api.recordings(folder_id(fs))) == ["a.wav", "b.wav"]
 
 
 # -------------------------------------------------------------------- renames

@@ -5,6 +5,7 @@ is not mounted), and the API key kept out of argv and out of the cache directory
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -77,6 +78,28 @@ def test_mount_returns_once_ready_and_unmount_unmounts(
     assert unmounted.returncode == 0, unmounted.stderr
     assert not os.path.ismount(mountpoint)
     assert os.listdir(mountpoint) == []
+
+
+def test_a_background_mount_logs_to_a_private_file_in_its_cache_directory(
+    account: Account, mountpoint: Path, tmp_path: Path, api: Api
+) -> None:
+    """Without --foreground there is no terminal: -vv goes to <cache>/logs/mount.log, 0600,
+    with every request in it and never the key."""
+    api.folder(api.project("Project")["id"], "Takes")
+    cache = tmp_path / "cache"
+    started = voicefs(*mount_args(account, mountpoint, cache), "-vv", key=account.api_key)
+    assert started.returncode == 0, started.stderr
+    try:
+        run("ls", "-l", str(mountpoint / "Project" / "Takes"))
+    finally:
+        assert voicefs("unmount", str(mountpoint)).returncode == 0
+    log = cache / "logs" / "mount.log"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.parent.stat().st_mode) == 0o700
+    logged = log.read_text()
+    assert f"{mountpoint}: mounted (writable)" in logged
+    assert "GET /api/folders" in logged  # -vv: each request
+    assert account.api_key not in logged
 
 
 def test_a_wrong_key_is_one_line_and_mounts_nothing(

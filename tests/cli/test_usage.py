@@ -1,0 +1,81 @@
+"""What every `voicefs` command shares: help with an example, exit status 2 for usage,
+tracebacks only with -v, shell completion of account paths; and the failing cases of the
+commands that serve (emulator, demo)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.conftest import FOLDER, Run, done, refused, run_voicefs
+from voicefs.cli import voicefs as command_group
+
+COMMANDS = sorted(command_group.commands)
+
+
+def test_every_documented_command_is_there() -> None:
+    documented = "cp demo emulator login logout ls mount note order star status tree unmount"
+    assert sorted([*documented.split(), "unstar", "wait"]) == COMMANDS
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_of_every_command_shows_an_example(name: str) -> None:
+    lines = done(run_voicefs(name, "--help"))
+    assert lines[0].startswith(f"Usage: voicefs {name}")
+    examples = [i for i, line in enumerate(lines) if line.strip().startswith("Example")]
+    assert examples, lines
+    assert lines[examples[0] + 1].strip().startswith("voicefs ")
+
+
+def test_a_usage_mistake_exits_2_with_the_usage() -> None:
+    result = run_voicefs("ls", "--no-such-option")
+    assert result.returncode == 2
+    assert "Usage: voicefs ls" in result.stderr
+    assert run_voicefs("no-such-command").returncode == 2
+    assert run_voicefs().returncode == 2  # no command: the list of them, as usage
+
+
+def test_a_refusal_shows_a_traceback_only_with_v(voicefs: Run) -> None:
+    quiet = voicefs("ls", "Nope")
+    refused(quiet, "Nope")
+    loud = voicefs("ls", "-v", "Nope")
+    assert loud.returncode == 1
+    assert "Traceback" in loud.stderr
+    assert loud.stderr.strip().splitlines()[-1] == quiet.stderr.strip()
+
+
+def test_shell_completion_lists_account_paths(voicefs: Run, take: dict[str, Any]) -> None:
+    def complete(words: str) -> list[str]:
+        env = {
+            "_VOICEFS_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+        }
+        result = voicefs(env=env)
+        assert result.returncode == 0, result.stderr
+        return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+
+    assert complete("voicefs ls Pro") == ["Project/"]
+    assert complete(f"voicefs order {FOLDER}/ta") == [
+        f"{FOLDER}/take.wav",
+        f"{FOLDER}/take.wav.conversions/",
+    ]
+    assert complete("voicefs sta") == ["star", "status"]
+
+
+def test_the_emulator_refuses_a_bad_scale_as_usage() -> None:
+    result = run_voicefs("emulator", "--seed", "large", "--seed-scale", "lots")
+    assert result.returncode == 2
+    assert "--seed-scale" in result.stderr
+
+
+def test_the_demo_refuses_a_mount_point_that_is_not_empty(tmp_path: Path) -> None:
+    occupied = tmp_path / "voicefs-demo"
+    occupied.mkdir()
+    (occupied / "mine.txt").write_text("keep me")
+    result = run_voicefs("demo", str(occupied), "--cache-dir", str(tmp_path / "cache"))
+    assert result.returncode == 1
+    assert f"{occupied}: not empty" in result.stderr
+    assert (occupied / "mine.txt").read_text() == "keep me"
