@@ -13,7 +13,6 @@ from voicefs.mount.runner import (
     DEFAULT_CACHE_SIZE,
     DEFAULT_CACHE_TTL,
     DEFAULT_TIMEOUT,
-    MountError,
     MountOptions,
     default_cache_dir,
 )
@@ -111,10 +110,7 @@ def mount(
             configure_logging(verbosity, options.cache_dir / MOUNT_LOG)
         log.info("%s: mounted (%s)", options.mountpoint, "read-only" if read_only else "writable")
 
-    try:
-        run_mount(options, on_ready=when_ready)
-    except MountError as error:
-        raise click.ClickException(str(error)) from error
+    run_mount(options, on_ready=when_ready)  # a MountError is one line, as any refusal
 
 
 @click.command("unmount")
@@ -129,10 +125,7 @@ def unmount(mountpoint: Path) -> None:
     """
     from voicefs.mount.runner import unmount as run_unmount
 
-    try:
-        run_unmount(mountpoint)
-    except MountError as error:
-        raise click.ClickException(str(error)) from error
+    run_unmount(mountpoint)
 
 
 @click.command("demo")
@@ -203,7 +196,7 @@ def emulator(seed_scale: str, **options: object) -> None:
     try:
         from voicefs.emulator.server import ServerOptions, serve
     except ImportError as error:  # the extra is not installed
-        raise click.ClickException(
+        raise ImportError(
             f"the emulator needs its extra: pip install 'voicefs[emulator]' ({error})"
         ) from error
     try:
