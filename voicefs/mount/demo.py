@@ -24,12 +24,14 @@ def try_this(mountpoint: Path, url: str) -> str:
     folder = mountpoint / "Audiobook" / "Chapter 1"
     return textwrap.dedent(
         f"""
-        voicefs demo: the demo account is mounted at {mountpoint}
+        voicefs demo: the demo account is mounted at {mountpoint}. In another terminal:
           ls -l "{folder}"
-          soxi "{folder}"/*.wav
-          cp some-take.wav "{folder}/"
-          echo Alice | tee "{folder}/<take>.wav.conversions/order.txt"
-          ls "{folder}/<take>.wav.conversions"      (Alice.wav.processing, then Alice.wav)
+          soxi "{folder}/opening.wav"
+          sox -n my-take.wav synth 2 sine 440          (or any .wav .flac .ogg .mp3 of yours)
+          cp my-take.wav "{folder}/"
+          echo Alice > "{folder}/my-take.wav.conversions/order.txt"
+          ls "{folder}/my-take.wav.conversions"        (Alice.wav.processing, then Alice.wav)
+          play "{folder}/my-take.wav.conversions/Alice.wav"
           cat "{mountpoint}/.voicefs/credits.json"
         For the voicefs command and Python (voicefs://) in another terminal:
           {demo_exports(url)}

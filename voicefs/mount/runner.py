@@ -113,6 +113,8 @@ def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> 
         "fsname": "voicefs",
         "subtype": "voicefs",
         "max_threads": 16,
+        # libfuse 3.14 warns of its own default (UINT_MAX idle threads) unless one is given
+        "max_idle_threads": 16,
         # unlink even while the file is open (a scratch file's local copy stays readable
         # through its open descriptor) instead of renaming it to `.fuse_hidden*`
         "hard_remove": True,
