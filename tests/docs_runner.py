@@ -74,7 +74,10 @@ class Block:
 def blocks_of(path: Path) -> list[Block]:
     """The fenced code blocks of a Markdown file (CommonMark fences, also indented in lists),
     their code dedented by the fence's indent."""
-    document = path.resolve().relative_to(ROOT).as_posix()
+    absolute = path.resolve()
+    document = (
+        absolute.relative_to(ROOT) if absolute.is_relative_to(ROOT) else absolute
+    ).as_posix()
     blocks: list[Block] = []
     lines = path.read_text(encoding="utf-8").splitlines()
     index = 0
@@ -159,7 +162,7 @@ def running_demo(directory: Path) -> Iterator[Demo]:
             )
         yield Demo(directory, mountpoint, found["url"], found["key"])
     finally:
-        _stop(process, mountpoint)
+        _stop(process, directory)
 
 
 def _drain(process: subprocess.Popen[str], printed: list[str], lines: queue.Queue[Any]) -> None:
@@ -184,9 +187,10 @@ def _exports(lines: queue.Queue[str | None], deadline: float) -> re.Match[str] |
     return None
 
 
-def _stop(process: subprocess.Popen[str], mountpoint: Path) -> None:
-    """Ctrl-C unmounts and stops the emulator; a demo that does not stop is killed, and a
-    mount it left behind is unmounted."""
+def _stop(process: subprocess.Popen[str], directory: Path) -> None:
+    """Ctrl-C unmounts and stops the emulator; a demo that does not stop is killed. Then
+    whatever is still mounted in the directory (the demo's drive after a kill, a drive a
+    failed block mounted and never unmounted) is unmounted."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -194,10 +198,21 @@ def _stop(process: subprocess.Popen[str], mountpoint: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    if os.path.ismount(mountpoint):
-        done = subprocess.run(["fusermount3", "-u", str(mountpoint)], capture_output=True)
+    for mountpoint in mounts_under(directory):
+        done = subprocess.run(["fusermount3", "-u", mountpoint], capture_output=True)
         if done.returncode != 0:
-            subprocess.run(["fusermount3", "-uz", str(mountpoint)], capture_output=True)
+            subprocess.run(["fusermount3", "-uz", mountpoint], capture_output=True)
+
+
+def mounts_under(directory: Path) -> list[str]:
+    """The mount points in directory, deepest first (/proc/mounts escapes spaces as \\040)."""
+    with open("/proc/mounts", encoding="utf-8") as table:
+        points = [
+            re.sub(r"\\([0-7]{3})", lambda octal: chr(int(octal[1], 8)), line.split()[1])
+            for line in table
+        ]
+    inside = [p for p in points if Path(p).is_relative_to(directory.resolve())]
+    return sorted(inside, key=len, reverse=True)
 
 
 def run_shell(block: Block, demo: Demo) -> str | None:

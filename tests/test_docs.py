@@ -27,6 +27,26 @@ def test_every_doc_is_collected() -> None:
     assert {"README.md", "semantics.md", "mount.md"} <= names
 
 
+def test_blocks_are_found_as_a_reader_sees_them(tmp_path: Path) -> None:
+    """Fences of either kind, indented in a list, with options; a misspelled language or
+    option is a problem, not a block skipped in silence."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text.\n\n```sh\nls\n```\n\n- item\n\n  ```python no-run\n  x = 1\n  ```\n\n"
+        "~~~text\n```\n~~~\n\n```bash\necho\n```\n\n```sh norun\nls\n```\n"
+    )
+    blocks = blocks_of(page)
+    assert [(b.line, b.words, b.code) for b in blocks] == [
+        (3, ("sh",), "ls\n"),
+        (9, ("python", "no-run"), "x = 1\n"),
+        (13, ("text",), "```\n"),
+        (17, ("bash",), "echo\n"),
+        (21, ("sh", "norun"), "ls\n"),
+    ]
+    assert [b.runs for b in blocks] == [True, False, False, False, True]
+    assert [b.problem() is not None for b in blocks] == [False, False, False, True, True]
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: path.relative_to(ROOT).as_posix())
 def test_code_blocks_run(document: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
