@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import inspect
 import os
 import posixpath
 import tempfile
@@ -18,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fsspec.spec import AbstractFileSystem
+from fsspec.spec import AbstractFileSystem, make_instance
 from fsspec.utils import stringify_path
 
 from voicefs.api import ClientOptions, VoiceClient
+from voicefs.api.auth import Credentials
 from voicefs.changes import Changes
 from voicefs.files import (
     DEFAULT_BLOCK_SIZE,
@@ -84,6 +86,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         use_listings_cache: bool = True,
         cache_storage: str | os.PathLike[str] | None = None,
         listings_wait: float | None = None,
+        credentials: Credentials | None = None,
         **options: Any,
     ) -> None:
         client_options = ClientOptions.take(options, base=options.pop("options", None))
@@ -94,6 +97,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             email=email,
             password=password,
             profile=profile,
+            credentials=credentials,
             options=client_options,
         )
         ttl = listings_expiry_time if use_listings_cache else 0.0
@@ -116,6 +120,24 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
 
     def __repr__(self) -> str:
         return f"VoiceFileSystem(url={self.client.url!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A pickle carries the service's URL and the credentials as resolved here (the key
+        masked, as `Secret` pickles it), not the environment or profile they came from: a
+        worker that has neither works the same (CONTRACT §5). Each unpickling makes its own
+        instance: fsspec's instance cache could not tell two keys apart by their masked repr."""
+        bound = inspect.signature(type(self).__init__).bind(
+            self, *self.storage_args, **self.storage_options
+        )
+        arguments = dict(bound.arguments)
+        arguments.pop("self")
+        options = {**arguments.pop("options", {}), **arguments}
+        for source in ("api_key", "email", "password", "profile"):
+            options.pop(source, None)
+        options.update(
+            url=self.client.url, credentials=self.client.credentials, skip_instance_cache=True
+        )
+        return make_instance, (type(self), (), options)
 
     # ---------------------------------------------------------------- plumbing
 

@@ -9,6 +9,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import fsspec
@@ -107,6 +108,37 @@ def test_pickled_filesystem_works_in_another_process(
     )
     result = subprocess.run(
         [sys.executable, "-c", script], input=data, capture_output=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert int(result.stdout) == len(tone("wav"))
+
+
+@pytest.mark.parametrize("made_from", ["arguments", "environment"])
+def test_a_pickle_carries_the_credentials_masked_to_a_process_without_them(
+    library: VoiceFileSystem,
+    account: Account,
+    made_from: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """CONTRACT §5: credentials included, wherever they came from; never the key verbatim."""
+    if made_from == "environment":
+        monkeypatch.setenv("VOICEFS_URL", account.url)
+        monkeypatch.setenv("VOICEFS_API_KEY", account.api_key)
+        fs = VoiceFileSystem(rate_limit=False, skip_instance_cache=True)
+    else:
+        fs = VoiceFileSystem(**options(account), skip_instance_cache=True)
+    data = pickle.dumps(fs)
+    assert account.api_key.encode() not in data
+    script = (
+        "import pickle, sys\n"
+        "fs = pickle.loads(sys.stdin.buffer.read())\n"
+        "print(len(fs.cat('Show/Takes/one.wav')))\n"
+    )
+    bare = {k: v for k, v in os.environ.items() if not k.startswith("VOICEFS_")}
+    bare["XDG_CONFIG_HOME"] = str(tmp_path)  # no profile there either
+    result = subprocess.run(
+        [sys.executable, "-c", script], input=data, capture_output=True, timeout=60, env=bare
     )
     assert result.returncode == 0, result.stderr.decode()
     assert int(result.stdout) == len(tone("wav"))

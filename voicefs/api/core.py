@@ -48,6 +48,7 @@ class ClientCore:
         email: str | None = None,
         password: str | None = None,
         profile: str | None = None,
+        credentials: Credentials | None = None,
         options: ClientOptions | None = None,
         **overrides: Any,
     ) -> None:
@@ -55,7 +56,8 @@ class ClientCore:
         if overrides:
             unknown = ", ".join(sorted(overrides))
             raise TypeError(f"{type(self).__name__}() got unknown options: {unknown}")
-        credentials = resolve_credentials(api_key, email, password, profile)
+        if credentials is None:
+            credentials = resolve_credentials(api_key, email, password, profile)
         self._setup(resolve_url(url, credentials), credentials, options)
 
     def _setup(self, url: str, credentials: Credentials, options: ClientOptions) -> None:
@@ -76,6 +78,11 @@ class ClientCore:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r}, {self._credentials!r})"
+
+    @property
+    def credentials(self) -> Credentials:
+        """The credentials as resolved (their secrets print as stars and pickle masked)."""
+        return self._credentials
 
     def close(self) -> None:
         """Closes the pooled connections."""
