@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fsspec.spec import AbstractFileSystem, make_instance
-from fsspec.utils import stringify_path
+from fsspec.utils import isfilelike, stringify_path
 
 from voicefs.api import ClientOptions, VoiceClient
 from voicefs.api.auth import Credentials
@@ -345,15 +345,19 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     def get_file(
         self, rpath: str, lpath: str, callback: Any = None, outfile: Any = None, **kwargs: Any
     ) -> None:
-        """Streams a recording to a local file in one GET; `callback` gets the size and the
-        progress (fsspec's callback protocol)."""
+        """Streams a recording to a local file (or an open binary file) in one GET, making
+        the file's directory as fsspec does; `callback` gets the size and the progress
+        (fsspec's callback protocol)."""
         node = self._node(rpath)
-        if node.is_directory:
+        if isfilelike(lpath):
+            outfile = lpath
+        elif node.is_directory:
             Path(lpath).mkdir(parents=True, exist_ok=True)
             return
         if outfile is not None:
             self._stream(node, outfile, callback)
             return
+        Path(lpath).parent.mkdir(parents=True, exist_ok=True)
         with open(lpath, "wb") as handle:
             self._stream(node, handle, callback)
 

@@ -59,6 +59,13 @@ def test_a_wrong_api_key_is_permission_denied_never_not_found(
         carries_detail(caught.value)
 
 
+def test_an_error_at_the_top_names_it_as_slash(account: Account) -> None:
+    wrong = make_fs(account, api_key="not-the-key-of-this-account")
+    with pytest.raises(PermissionError) as caught:
+        wrong.ls("")
+    assert str(caught.value.strerror).startswith("/: Invalid or expired API key")
+
+
 MISSING = ["Nope", f"{PROJECT}/Nope", f"{FOLDER}/nope.wav", f"{SIDECAR}/Nope.wav", f"{TAKE}/x"]
 NOT_FOUND: dict[str, Call] = {
     **{name: call for name, call in READS.items() if name != "exists"},  # that is False

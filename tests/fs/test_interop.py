@@ -236,6 +236,20 @@ def test_get_file_reports_its_progress_to_a_callback(
     assert sum(progress.steps) == len(data), progress.steps
 
 
+def test_get_makes_the_local_directories_and_get_file_writes_to_an_open_file(
+    fs: VoiceFileSystem, api: Api, folder: str, tmp_path: Path
+) -> None:
+    """As fsspec's own get/get_file: a target directory that does not exist yet is made, and
+    a file-like target is written to."""
+    for name in ("a.wav", "b.wav"):
+        assert api.upload(folder_id(fs), tone("wav"), name).status_code == 200
+    fs.get([f"{folder}/a.wav", f"{folder}/b.wav"], str(tmp_path / "new" / "dir") + "/")
+    assert sorted(p.name for p in (tmp_path / "new" / "dir").iterdir()) == ["a.wav", "b.wav"]
+    buffer = io.BytesIO()
+    fs.get_file(f"{folder}/a.wav", buffer)
+    assert buffer.getvalue() == tone("wav")
+
+
 def test_tqdm_bars_follow_put_and_get_as_fsspec_users_write_them(
     fs: VoiceFileSystem, api: Api, folder: str, tmp_path: Path
 ) -> None:

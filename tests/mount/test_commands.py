@@ -4,6 +4,7 @@ is not mounted), and the API key kept out of argv and out of the cache directory
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -145,6 +146,32 @@ def test_unmount_of_what_is_not_mounted_is_one_line(mountpoint: Path) -> None:
     assert result.returncode == 1
     line = one_line(result.stderr)
     assert str(mountpoint) in line and "not mounted" in line, line
+
+
+def test_a_missing_mount_point_is_named_as_missing(account: Account, tmp_path: Path) -> None:
+    result = voicefs(*mount_args(account, tmp_path / "nowhere", tmp_path / "cache"))
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert f"{tmp_path / 'nowhere'}: no such directory" in line, line
+
+
+def test_a_drive_whose_process_died_is_refused_then_unmounted(
+    account: Account, mountpoint: Path, tmp_path: Path
+) -> None:
+    """After kill -9 the directory answers "Transport endpoint is not connected": mounting
+    there again says it is mounted, and `voicefs unmount` clears it."""
+    with mounted(account, mountpoint, tmp_path / "cache") as process:
+        process.kill()
+        process.wait(timeout=30)
+        with pytest.raises(OSError) as dead:
+            os.listdir(mountpoint)
+        assert dead.value.errno == errno.ENOTCONN
+        again = voicefs(*mount_args(account, mountpoint, tmp_path / "cache"), key=account.api_key)
+        assert again.returncode == 1
+        assert "mounted there already" in one_line(again.stderr)
+        cleared = voicefs("unmount", str(mountpoint))
+        assert cleared.returncode == 0, cleared.stderr
+        assert os.listdir(mountpoint) == []
 
 
 def test_the_key_is_not_in_argv_nor_in_the_cache(

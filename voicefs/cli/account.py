@@ -6,7 +6,6 @@ import contextlib
 import getpass
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +24,8 @@ from voicefs.api.auth import (
 )
 from voicefs.api.errors import AccessDeniedError
 from voicefs.cli.common import Account, account_command, describe, verbosity_option
+from voicefs.mount.runner import voicefs_mounts
 
-MOUNT_TABLE = Path("/proc/self/mounts")
-MOUNT_TYPE = "fuse.voicefs"
 RECENT_ERRORS = 5
 
 
@@ -116,16 +114,6 @@ class MountStatus:
     status: dict[str, Any] = field(default_factory=dict)
     recent_errors: list[str] = field(default_factory=list)
     problem: str | None = None
-
-
-def voicefs_mounts(table: Path = MOUNT_TABLE) -> Iterator[str]:
-    """The mountpoints of voicefs drives that this process can see."""
-    with contextlib.suppress(OSError):
-        for line in table.read_text().splitlines():
-            fields = line.split()
-            if len(fields) > 2 and fields[2] == MOUNT_TYPE:
-                # /proc/mounts escapes space, tab, newline and backslash as octal
-                yield re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])
 
 
 def mount_status(mountpoint: str) -> MountStatus:

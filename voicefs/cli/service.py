@@ -28,7 +28,7 @@ def _verbosity() -> Verbosity:
 
 
 @click.command("mount")
-@click.argument("mountpoint", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("mountpoint", type=click.Path(path_type=Path, readable=False))
 @click.option(
     "--url", metavar="URL", help="The service (default: VOICEFS_URL, else the profile's)."
 )
@@ -114,7 +114,7 @@ def mount(
 
 
 @click.command("unmount")
-@click.argument("mountpoint", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("mountpoint", type=click.Path(path_type=Path, readable=False))
 @verbosity_option
 def unmount(mountpoint: Path) -> None:
     """Unmount a drive (waits for files still being written to it).

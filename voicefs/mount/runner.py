@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -28,6 +29,8 @@ DEFAULT_CACHE_SIZE = 10 << 30
 DEFAULT_CACHE_TTL = 30.0
 DEFAULT_TIMEOUT = 5.0  # seconds: a live service answers a listing in well under a second
 UNMOUNT_WAIT = 60.0  # seconds `voicefs unmount` waits for files still open on the drive
+MOUNT_TABLE = Path("/proc/self/mounts")
+MOUNT_TYPE = "fuse.voicefs"
 STOPPED_BY_SIGNAL = 8  # fuse_main's return value when SIGINT/SIGTERM ended it: a clean stop
 
 
@@ -70,13 +73,32 @@ class MountOptions:
         )
 
 
+def voicefs_mounts(table: Path = MOUNT_TABLE) -> list[str]:
+    """The mountpoints of the voicefs drives this process can see, also those whose process
+    has died (which `os.path.ismount` cannot tell: their directory answers ENOTCONN)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for line in table.read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 2 and fields[2] == MOUNT_TYPE:
+                # the mount table escapes space, tab, newline and backslash as octal
+                found.append(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1]))
+    return found
+
+
+def is_mounted(mountpoint: Path) -> bool:
+    return os.path.ismount(mountpoint) or os.path.abspath(mountpoint) in voicefs_mounts()
+
+
 def check_mountpoint(mountpoint: Path) -> None:
     if shutil.which("fusermount3") is None or not Path("/dev/fuse").exists():
         raise MountError("FUSE is not available here: install fuse3 (and /dev/fuse must exist)")
+    if is_mounted(mountpoint):
+        raise MountError(f"{mountpoint}: something is mounted there already")
+    if not mountpoint.exists():
+        raise MountError(f"{mountpoint}: no such directory (make it first: mkdir -p)")
     if not mountpoint.is_dir():
         raise MountError(f"{mountpoint}: not a directory")
-    if os.path.ismount(mountpoint):
-        raise MountError(f"{mountpoint}: something is mounted there already")
     if any(mountpoint.iterdir()):
         raise MountError(f"{mountpoint}: not empty (a mount would hide what is there)")
 
@@ -161,7 +183,7 @@ def unmount(mountpoint: Path, wait: float = UNMOUNT_WAIT) -> None:
     """Unmounts. While programs still have files open on the drive (an upload finishing its
     close(), a copy in progress) the kernel says "busy": this waits up to `wait` seconds for
     them, then gives up with that message."""
-    if not os.path.ismount(mountpoint):
+    if not is_mounted(mountpoint):
         raise MountError(f"{mountpoint}: not mounted")
     deadline = time.monotonic() + wait
     while True:

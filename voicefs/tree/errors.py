@@ -21,6 +21,7 @@ def errors_at(path: str) -> Iterator[None]:
     try:
         yield
     except ServiceError as exc:
+        path = shown(path)
         reason = exc.strerror or str(exc)
         if reason.startswith(f"{path}: "):
             raise
@@ -46,7 +47,12 @@ def path_error(code: int, message: str, path: str) -> OSError:
         errno.EISDIR: IsADirectoryError,
         errno.ENOTDIR: NotADirectoryError,
     }.get(code, OSError)
-    return exception(code, f"{path}: {message}")
+    return exception(code, f"{shown(path)}: {message}")
+
+
+def shown(path: str) -> str:
+    """A path as messages name it: the top of the account is `/`, not an empty string."""
+    return path or "/"
 
 
 class ErrorLog:
