@@ -33,8 +33,8 @@ from voicefs.tree.formats import (
     order_template,
     parse_order,
     parse_tts,
-    voices_csv,
 )
+from voicefs.tree.voice_formats import voices_csv
 
 ALICE = Voice(
     id="v-alice",
@@ -526,12 +526,16 @@ def test_voices_csv_has_one_row_per_voice_default_first() -> None:
         pitch=-1.5,
         available=True,
         favorite=True,
-        accents=(Accent("x", "Irish"), Accent("y", "Scottish", is_default=True)),
+        accents=(
+            Accent("x", "Irish", favorite=True, semitones_correction=-2.0),
+            Accent("y", "Scottish", is_default=True, semitones_correction=1.5),
+        ),
         narration_styles=(NarrationStyle("z", "Calm", is_default=True),),
     )
     data = voices_csv([bob, CAROL])
     assert data.split(b"\n", 1)[0] == (
-        b"name,id,gender,age_group,pitch,available,favorite,accents,styles"
+        b"name,id,gender,age_group,pitch,available,favorite,accents,styles,"
+        b"favorite_accent,favorite_style,semitones"
     )
     bob_row, carol_row = read_csv(data)
     assert bob_row == {
@@ -544,6 +548,9 @@ def test_voices_csv_has_one_row_per_voice_default_first() -> None:
         "favorite": "true",
         "accents": "Scottish;Irish",
         "styles": "Calm",
+        "favorite_accent": "Irish",
+        "favorite_style": "",
+        "semitones": "Irish:-2;Scottish:1.5",
     }
     assert carol_row["available"] == "false"
     assert carol_row["pitch"] == carol_row["accents"] == carol_row["gender"] == ""

@@ -107,6 +107,26 @@ class AccountMixin(ClientCore):
         data = self._call("POST", "/api/v2/voices/settings", operation=operation, json=body)
         return self._parse(Voice.from_json, data, operation)
 
+    def accent_samples(self, accent_id: str) -> dict[str, str]:
+        """{label: audio URL} of the samples of an accent (GET /api/v2/accents/samples)."""
+        return self._samples("/api/v2/accents/samples", {"accent_id": accent_id}, "accent")
+
+    def narration_style_samples(self, narration_style_id: str) -> dict[str, str]:
+        """{label: audio URL} of the samples of a narration style."""
+        return self._samples(
+            "/api/v2/narration-styles/samples",
+            {"narration_style_id": narration_style_id},
+            "narration style",
+        )
+
+    def _samples(self, path: str, params: dict[str, str], what: str) -> dict[str, str]:
+        operation = f"list the samples of {what} {next(iter(params.values()))}"
+        data = self._call("GET", path, operation=operation, params=params)
+        samples = data.get("samples") if isinstance(data, dict) else None
+        if not isinstance(samples, dict):
+            raise invalid_response(operation, ValueError("no samples in the answer"))
+        return {str(label): str(url) for label, url in samples.items() if url}
+
     # -- calibrations -------------------------------------------------------------------------
 
     def list_calibrations(self) -> Iterator[Calibration]:

@@ -32,6 +32,14 @@ class ContentMixin(ClientCore):
             "list projects",
         )
 
+    def project_by_url(self, project_url: str) -> Project:
+        """The project whose web app URL this is (GET /api/projects/by-url)."""
+        operation = f"find the project at {project_url}"
+        data = self._call(
+            "GET", "/api/projects/by-url", operation=operation, params={"project_url": project_url}
+        )
+        return self._parse(Project.from_json, data, operation)
+
     def create_project(self, name: str, owner: str | None = None) -> Project:
         """Creates a project owned by `owner` (default: the logged-in user); exactly once."""
         operation = f"create project {name!r}"

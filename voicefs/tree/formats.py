@@ -25,7 +25,7 @@ from voicefs.tree.names import ERROR_SUFFIX
 
 AUTO = "auto"  # calibration=auto: the service picks the calibration
 _OPTIONS = ("accent", "style", "semitones", "label")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 # A keyword counts only unquoted at the start of a line, so `"retry"` can still be a voice.
 _KEYWORD = re.compile(r"[ \t\r]*(?:retry(?=[ \t\r#]|$)|calibration=)", re.IGNORECASE)
 _PLAIN = re.compile(r"[^\s\"'\\#]+")  # a token shlex reads back unchanged without quotes
@@ -85,7 +85,7 @@ class _Named(Protocol):
 N = TypeVar("N", bound=_Named)
 
 
-def _available(voice: Voice) -> bool:
+def is_available(voice: Voice) -> bool:
     """Whether the voice can be ordered; a record without the field offers every voice."""
     return bool(getattr(voice, "available", True))
 
@@ -112,10 +112,18 @@ def order_line(
     label: str | None = None,
 ) -> str:
     """One conversion as an order.txt line (for the template's examples and for scripts)."""
-    number = None if semitones is None else format(float(semitones), "+").removesuffix(".0")
-    options = (("accent", accent), ("style", style), ("semitones", number), ("label", label))
-    given = [f"{key}={_quote(value)}" for key, value in options if value is not None]
+    given = option_tokens(accent=accent, style=style, semitones=semitones, label=label)
     return " ".join([_quote_voice(voice), *given])
+
+
+def option_tokens(**values: str | float | None) -> list[str]:
+    """`key=value` options as order.txt (and settings.txt) write them, quoted as needed."""
+    shown = {k: _signed(v) if isinstance(v, float | int) else v for k, v in values.items()}
+    return [f"{key}={_quote(value)}" for key, value in shown.items() if value is not None]
+
+
+def _signed(number: float) -> str:
+    return format(float(number), "+").removesuffix(".0")
 
 
 def _with_default(items: Sequence[Any]) -> str:
@@ -125,7 +133,7 @@ def _with_default(items: Sequence[Any]) -> str:
 def order_template(original_name: str, voices: Sequence[Voice]) -> str:
     """What reading order.txt shows: the line format, examples that work when uncommented,
     and the voices one can order. Every line is a comment, so writing it back orders nothing."""
-    usable = [v for v in voices if _available(v)]
+    usable = sorted((v for v in voices if is_available(v)), key=lambda v: not v.favorite)
     examples = ["Alice", 'Alice accent=British semitones=-2 label="Take two"']
     if usable:
         first = usable[0]
@@ -134,7 +142,7 @@ def order_template(original_name: str, voices: Sequence[Voice]) -> str:
             order_line(first.name),
             order_line(first.name, accent=other, semitones=-2, label="Take two"),
         ]
-    heading = "Voices you can order (default accent and style marked):"
+    heading = "Voices you can order, your favorites first (default accent and style marked):"
     heading = heading if usable else "No voices are available to you."
     width = min(24, max((len(_quote_voice(v.name)) for v in usable), default=0))
     listing = []
@@ -170,7 +178,7 @@ def _one_line(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Line:
+class ControlLine:
     number: int
     text: str
 
@@ -201,10 +209,10 @@ def _find(token: str, items: Sequence[N]) -> list[N]:
     return found or [i for i in items if i.name.casefold() == folded]
 
 
-def _pick(
+def pick_named(
     token: str,
     items: Sequence[N],
-    line: _Line,
+    line: ControlLine,
     missing: str,
     kind: str,
     shown: Sequence[N] | None = None,
@@ -222,7 +230,7 @@ def _pick(
     raise line.error(f"{missing} ({hint}{kind}: {_listing(names)})", token)
 
 
-def _conversion(tokens: list[str], voices: Sequence[Voice], line: _Line) -> ConversionRequest:
+def _conversion(tokens: list[str], voices: Sequence[Voice], line: ControlLine) -> ConversionRequest:
     head = tokens[0]
     if not _find(head, voices):
         for end in range(len(tokens), 1, -1):  # `Old Tom accent=…` with the quotes forgotten
@@ -230,21 +238,21 @@ def _conversion(tokens: list[str], voices: Sequence[Voice], line: _Line) -> Conv
             if _find(joined, voices):
                 hint = f"quote names with spaces, as in {_quote(joined)}"
                 raise line.error(f"unknown voice '{head}': {hint}", head)
-    usable = [v for v in voices if _available(v)]
-    voice = _pick(head, voices, line, f"unknown voice '{head}'", "voices", usable)
-    if not _available(voice):
+    usable = [v for v in voices if is_available(v)]
+    voice = pick_named(head, voices, line, f"unknown voice '{head}'", "voices", usable)
+    if not is_available(voice):
         others = _listing(v.name for v in usable)
         raise line.error(f"voice '{voice.name}' is not available to you (voices: {others})", head)
     options = _options(tokens[1:], line)
     accent = style = semitones = None
     if (value := options.get("accent")) is not None:
         missing = f"accent '{value}' is not an accent of {voice.name}"
-        accent = _pick(value, voice.accents, line, missing, "accents").id
+        accent = pick_named(value, voice.accents, line, missing, "accents").id
     if (value := options.get("style")) is not None:
         missing = f"style '{value}' is not a narration style of {voice.name}"
-        style = _pick(value, voice.narration_styles, line, missing, "styles").id
+        style = pick_named(value, voice.narration_styles, line, missing, "styles").id
     if (value := options.get("semitones")) is not None:
-        if not _NUMBER.fullmatch(value):
+        if not NUMBER.fullmatch(value):
             raise line.error(f"semitones must be a number, not '{value}'", value)
         semitones = float(value)
     label = options.get("label")
@@ -253,7 +261,7 @@ def _conversion(tokens: list[str], voices: Sequence[Voice], line: _Line) -> Conv
     return ConversionRequest(voice.id, accent, style, semitones, label)
 
 
-def _options(tokens: list[str], line: _Line) -> dict[str, str]:
+def _options(tokens: list[str], line: ControlLine) -> dict[str, str]:
     """The `key=value` options after a voice: known keys, each once, each with a value."""
     options: dict[str, str] = {}
     for token in tokens:
@@ -273,7 +281,7 @@ def _options(tokens: list[str], line: _Line) -> dict[str, str]:
     return options
 
 
-def _calibration(tokens: list[str], calibrations: Sequence[Calibration], line: _Line) -> str:
+def _calibration(tokens: list[str], calibrations: Sequence[Calibration], line: ControlLine) -> str:
     if len(tokens) > 1:
         raise line.error("calibration= goes on a line of its own", tokens[1])
     value = tokens[0].partition("=")[2]
@@ -281,13 +289,15 @@ def _calibration(tokens: list[str], calibrations: Sequence[Calibration], line: _
         raise line.error("calibration= needs a name, an id or auto", tokens[0])
     if value.casefold() == AUTO:
         return AUTO
-    calibration = _pick(value, calibrations, line, f"unknown calibration '{value}'", "calibrations")
+    calibration = pick_named(
+        value, calibrations, line, f"unknown calibration '{value}'", "calibrations"
+    )
     if calibration.state == "error":
         raise line.error(f"calibration '{calibration.name}' failed; choose another", value)
     return calibration.id
 
 
-def _retry(tokens: list[str], names: Mapping[str, str], line: _Line) -> str:
+def _retry(tokens: list[str], names: Mapping[str, str], line: ControlLine) -> str:
     if len(tokens) != 2:
         raise line.error("write retry <conversion name>: one name, quoted if it has spaces")
     name = tokens[1]
@@ -313,9 +323,9 @@ def parse_order(
     conversions: list[ConversionRequest] = []
     retries: list[str] = []
     calibration: str | None = None
-    calibration_line: _Line | None = None
+    calibration_line: ControlLine | None = None
     for number, raw in enumerate(text.split("\n"), start=1):
-        line = _Line(number, raw.rstrip("\r"))
+        line = ControlLine(number, raw.rstrip("\r"))
         tokens = line.tokens()
         if not tokens:
             continue
@@ -399,7 +409,7 @@ class _Records(list[str]):
         self.append(record.removesuffix("\r\n") + "\n")
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     # Written with "\r\n" because the csv module quotes only fields that hold a character of
     # its line terminator: with "\n" alone, a "\r" inside a note would split the row.
     records = _Records()
@@ -411,27 +421,7 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 def manifest_csv(rows: Iterable[ManifestRow]) -> bytes:
     """recordings.csv: a header and one row per entry, UTF-8, `\\n` line endings."""
-    return _csv([f.name for f in fields(ManifestRow)], (astuple(row) for row in rows))
-
-
-VOICE_COLUMNS = (
-    *("name", "id", "gender", "age_group", "pitch", "available", "favorite"),
-    *("accents", "styles"),  # `;`-joined names, the default first
-)
-
-
-def _default_first(items: Sequence[Any]) -> str:
-    return ";".join(i.name for i in sorted(items, key=lambda i: not i.is_default))
-
-
-def voices_csv(voices: Sequence[Voice]) -> bytes:
-    """voices.csv: one row per voice, its accents and styles `;`-joined, default first."""
-    return _csv(VOICE_COLUMNS, (_voice_row(v) for v in voices))
-
-
-def _voice_row(v: Voice) -> tuple[object, ...]:
-    choices = (_default_first(v.accents), _default_first(v.narration_styles))
-    return (v.name, v.id, v.gender, v.age_group, v.pitch, _available(v), v.favorite, *choices)
+    return csv_bytes([f.name for f in fields(ManifestRow)], (astuple(row) for row in rows))
 
 
 # --- .tts.txt and notes ---------------------------------------------------------------------

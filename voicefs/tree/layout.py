@@ -8,7 +8,10 @@ from voicefs.tree.nodes import Role
 ACCOUNT_DIRECTORY = ".voicefs"
 MANIFEST = "recordings.csv"
 ORDER = "order.txt"
-ROOT_RESERVED = (ACCOUNT_DIRECTORY,)
+PROJECTS_TABLE = "projects.csv"
+FOLDERS_TABLE = "folders.csv"
+ROOT_RESERVED = (ACCOUNT_DIRECTORY, PROJECTS_TABLE)
+PROJECT_RESERVED = (FOLDERS_TABLE,)
 FOLDER_RESERVED = (MANIFEST,)
 SIDECAR_RESERVED = (ORDER, MANIFEST)
 
@@ -21,3 +24,10 @@ ACCOUNT_FILES = (
     ("status.json", Role.STATUS),
 )
 EXPORT_SUFFIXES = ((".zip", Role.EXPORT), (".starred.zip", Role.EXPORT_STARRED))
+
+# A voice's directory, /.voicefs/voices/<voice>/: these names come before any sample's.
+VOICE_ABOUT = "about.json"
+VOICE_FAVORITE = "favorite"
+VOICE_SETTINGS = "settings.txt"
+VOICE_RESERVED = (VOICE_ABOUT, VOICE_FAVORITE, VOICE_SETTINGS)
+SAMPLE_EXTENSION = ".wav"  # a sample's name until the service has said where its audio is

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from voicefs.api.records import Calibration, Folder, Project, Recording
+from voicefs.api.records import Calibration, Folder, Project, Recording, Voice
 from voicefs.tree.errors import path_error
 
 
@@ -54,9 +54,34 @@ class Role(str, Enum):
     EXPORTS = "exports"  # the exports/ directory
     EXPORT = "export"
     EXPORT_STARRED = "export-starred"
+    VOICE_CATALOGUE = "voices"  # the voices/ directory
+    VOICE = "voice"  # one voice's directory
+    VOICE_ABOUT = "voice-about"
+    VOICE_SAMPLE = "voice-sample"
+    VOICE_FAVORITE = "voice-favorite"
+    VOICE_SETTINGS = "voice-settings"
+    PROJECTS_TABLE = "projects-table"  # /projects.csv
+    FOLDERS_TABLE = "folders-table"  # <project>/folders.csv
 
     def __str__(self) -> str:
         return self.value
+
+
+class SampleKind(str, Enum):
+    """What a voice's sample lets you hear: an accent (speech-to-speech) or a narration
+    style (text-to-speech)."""
+
+    ACCENT = "accent"
+    NARRATION_STYLE = "narration style"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample to audition: of which accent or style (by id), under which name."""
+
+    kind: SampleKind
+    id: str
+    name: str
 
 
 DIRECTORY_KINDS = frozenset({NodeKind.ROOT, NodeKind.PROJECT, NodeKind.FOLDER, NodeKind.SIDECAR})
@@ -78,6 +103,8 @@ class Node:
     role: Role | None = None
     is_directory: bool = False
     calibration: Calibration | None = None
+    voice: Voice | None = None
+    sample: Sample | None = None
 
     @property
     def name(self) -> str:
@@ -96,6 +123,8 @@ class Node:
             "recording": None,
             "role": None,
             "calibration": None,
+            "voice": self.voice,
+            "sample": None,
             "is_directory": kind in DIRECTORY_KINDS,
         }
         return replace(self, path=path, kind=kind, **{**inherited, **fields})
@@ -121,6 +150,16 @@ class Node:
         if self.original is None:
             raise path_error(errno.ENOENT, "not a conversions directory", self.path)
         return self.original
+
+    def voice_of(self) -> Voice:
+        if self.voice is None:
+            raise path_error(errno.ENOENT, "not a voice of the catalogue", self.path)
+        return self.voice
+
+    def sample_of(self) -> Sample:
+        if self.sample is None:
+            raise path_error(errno.ENOENT, "not a sample", self.path)
+        return self.sample
 
     def calibration_of(self) -> Calibration:
         if self.calibration is None:

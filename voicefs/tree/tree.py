@@ -23,22 +23,25 @@ from cachetools import LRUCache
 from voicefs.api import VoiceClient
 from voicefs.api.records import Calibration, Credits, Folder, Project, Recording, Voice
 from voicefs.tree import names
+from voicefs.tree.account_tree import account_children
 from voicefs.tree.cache import ListingCache
 from voicefs.tree.errors import ErrorLog, path_error
 from voicefs.tree.layout import (
     ACCOUNT_DIRECTORY,
-    ACCOUNT_FILES,
-    EXPORT_SUFFIXES,
     FOLDER_RESERVED,
+    FOLDERS_TABLE,
     MANIFEST,
     ORDER,
+    PROJECT_RESERVED,
+    PROJECTS_TABLE,
     ROOT_RESERVED,
     SIDECAR_RESERVED,
 )
-from voicefs.tree.nodes import Node, NodeKind, Role
+from voicefs.tree.nodes import Node, NodeKind, Role, Sample, SampleKind
 
 ROOT_NODE = Node(path="", kind=NodeKind.ROOT, is_directory=True)
 VOICES_TTL = 600.0  # the voice catalogue changes rarely; order.txt templates list it
+SAMPLE_TTL = 86400.0  # where a sample's audio is, and the audio itself, do not change
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -155,6 +158,28 @@ class Tree:
             ("voices",), lambda: list(self.client.list_voices()), lifetime=VOICES_TTL
         )
 
+    def sample_url(self, sample: Sample) -> str:
+        """Where a sample's audio is (asked once, then kept: samples do not change)."""
+
+        def ask() -> str:
+            if sample.kind == SampleKind.ACCENT:
+                found = self.client.accent_samples(sample.id)
+            else:
+                found = self.client.narration_style_samples(sample.id)
+            if not found:
+                raise path_error(errno.ENOENT, "the service has no sample of it", sample.name)
+            return next(iter(found.values()))
+
+        return self.cache.get(self._sample_key(sample), ask, lifetime=SAMPLE_TTL)
+
+    def known_sample_url(self, sample: Sample) -> str | None:
+        found: str | None = self.cache.peek_known(self._sample_key(sample))
+        return found
+
+    @staticmethod
+    def _sample_key(sample: Sample) -> Hashable:
+        return ("sample-url", sample.kind.value, sample.id)
+
     def calibrations(self) -> list[Calibration]:
         return self.cache.get(("calibrations",), lambda: list(self.client.list_calibrations()))
 
@@ -170,7 +195,7 @@ class Tree:
         """The entries of a directory node, in a stable order. Worked out once per listing
         and directory: a walk asks for the same directories again and again."""
         if node.kind == NodeKind.ACCOUNT:
-            return self._account_children(node)
+            return account_children(self, node)
         source = self._source_listing(node)
         memo_key = (node.kind.value, node.path)
         with self._memo_lock:
@@ -225,15 +250,17 @@ class Tree:
         projects = self.projects()
         assigned = self.directory_names(projects, ROOT_RESERVED)
         nodes = [ROOT_NODE.child(assigned[p.id], NodeKind.PROJECT, project=p) for p in projects]
+        table = ROOT_NODE.child(PROJECTS_TABLE, NodeKind.CONTROL, role=Role.PROJECTS_TABLE)
         account = ROOT_NODE.child(
             ACCOUNT_DIRECTORY, NodeKind.ACCOUNT, role=Role.ACCOUNT, is_directory=True
         )
-        return [*nodes, account]
+        return [*nodes, table, account]
 
     def _project_children(self, node: Node) -> list[Node]:
         folders = self.folders(node.project_of())
-        assigned = self.directory_names(folders)
-        return [node.child(assigned[f.id], NodeKind.FOLDER, folder=f) for f in folders]
+        assigned = self.directory_names(folders, PROJECT_RESERVED)
+        nodes = [node.child(assigned[f.id], NodeKind.FOLDER, folder=f) for f in folders]
+        return [*nodes, node.child(FOLDERS_TABLE, NodeKind.CONTROL, role=Role.FOLDERS_TABLE)]
 
     def _folder_children(self, node: Node) -> list[Node]:
         originals = self.originals(node.folder_of())
@@ -282,39 +309,6 @@ class Tree:
                         )
                     )
         return nodes
-
-    def _account_children(self, node: Node) -> list[Node]:
-        """/.voicefs: the account files, calibrations/ and exports/ (CONTRACT §2)."""
-        if node.role == Role.CALIBRATIONS:
-            calibrations = self.calibrations()
-            assigned = names.assign_names(
-                [
-                    names.Named(names.escape(c.name) + calibration_extension(c), c.id, c.created_at)
-                    for c in calibrations
-                ]
-            )
-            return [
-                node.child(
-                    assigned[c.id], NodeKind.ACCOUNT, role=Role.CALIBRATION_AUDIO, calibration=c
-                )
-                for c in calibrations
-            ]
-        if node.role == Role.EXPORTS:
-            projects = self.projects()
-            assigned = self.directory_names(projects)
-            return [
-                node.child(assigned[p.id] + suffix, NodeKind.ACCOUNT, role=role, project=p)
-                for p in projects
-                for suffix, role in EXPORT_SUFFIXES
-            ]
-        if node.role != Role.ACCOUNT:
-            raise path_error(errno.ENOTDIR, "Not a directory", node.path)
-        files = [node.child(name, NodeKind.ACCOUNT, role=role) for name, role in ACCOUNT_FILES]
-        directories = [
-            node.child(str(role), NodeKind.ACCOUNT, role=role, is_directory=True)
-            for role in (Role.CALIBRATIONS, Role.EXPORTS)
-        ]
-        return [*files, *directories]
 
     @staticmethod
     def directory_names(
@@ -370,6 +364,7 @@ class Tree:
             NodeKind.FOLDER: FOLDER_RESERVED,
             NodeKind.SIDECAR: SIDECAR_RESERVED,
             NodeKind.ROOT: ROOT_RESERVED,
+            NodeKind.PROJECT: PROJECT_RESERVED,
         }
         return reserved.get(directory.kind, ())
 
@@ -384,6 +379,8 @@ class Tree:
             return ("recordings", node.folder.id)
         if node.kind == NodeKind.ACCOUNT and node.role == Role.CALIBRATIONS:
             return ("calibrations",)
+        if node.kind == NodeKind.ACCOUNT and node.role in (Role.VOICE_CATALOGUE, Role.VOICE):
+            return ("voices",)
         return None
 
     # ------------------------------------------- the filesystem's own changes
@@ -394,6 +391,10 @@ class Tree:
     def drop_project(self, project_id: str) -> None:
         self._remove(("projects",), {project_id})
         self.cache.invalidate(("folders", project_id))
+
+    def remember_voice(self, voice: Voice) -> None:
+        """A voice as the service answered a change of its favorite or settings."""
+        self._upsert(("voices",), voice)
 
     def remember_folder(self, folder: Folder) -> None:
         self._upsert(("folders", folder.project_id), folder)
@@ -437,7 +438,7 @@ class Tree:
     def _upsert(
         self,
         key: Hashable,
-        entry: Project | Folder | Recording,
+        entry: Project | Folder | Recording | Voice,
         unsettled: Callable[[Any], bool] | None = None,
     ) -> bool:
         return self.cache.update(
@@ -474,8 +475,3 @@ def _upserted(listing: list[Any], entry: Any) -> list[Any]:
     if any(e.id == entry.id for e in listing):
         return [entry if e.id == entry.id else e for e in listing]
     return [*listing, entry]
-
-
-def calibration_extension(calibration: Calibration) -> str:
-    """A calibration's audio extension, from the file path it is served at."""
-    return names.extension_of(str(calibration.raw.get("key") or ""))

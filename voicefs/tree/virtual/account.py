@@ -14,6 +14,7 @@ from voicefs.tree import formats
 from voicefs.tree.nodes import Node
 from voicefs.tree.tree import Tree
 from voicefs.tree.virtual.base import GeneratedFile, read_text
+from voicefs.tree.voice_formats import voices_csv
 
 
 def json_bytes(value: Any) -> bytes:
@@ -25,7 +26,7 @@ class VoicesFile(GeneratedFile):
         self.tree = tree
 
     def read(self, node: Node) -> bytes:
-        return formats.voices_csv(self.tree.voices())
+        return voices_csv(self.tree.voices())
 
 
 class CreditsFile(GeneratedFile):
