@@ -116,6 +116,18 @@ class ScriptMethods:
             raise OSError(errno.EIO, f"{done_path}: conversion failed: {reason}", done_path)
         return done_path
 
+    def project_path(self, url: str) -> str:
+        """The path of the project whose web app URL this is (a link pasted from the web
+        app); FileNotFoundError, with the service's reason, when no project has it."""
+        with self.tree.errors_at(url):
+            project = self.client.project_by_url(url)
+        for _ in range(2):  # a project made elsewhere since the listing: list again once
+            for child in self.tree.children(self._node("")):
+                if child.kind == NodeKind.PROJECT and child.project_of().id == project.id:
+                    return child.path
+            self.tree.cache.invalidate(("projects",))
+        raise path_error(errno.ENOENT, f"project {project.id} is not in the listing", url)
+
     def _recording_node(self, path: str) -> Node:
         """The recording at path, also by its audio name while it is processing or failed."""
         path = self._strip_protocol(path)

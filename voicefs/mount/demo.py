@@ -29,7 +29,7 @@ def try_this(mountpoint: Path, url: str) -> str:
           soxi "{folder}/opening.wav"
           sox -n my-take.wav synth 2 sine 440          (or any .wav .flac .ogg .mp3 of yours)
           cp my-take.wav "{folder}/"
-          echo Alice > "{folder}/my-take.wav.conversions/order.txt"
+          echo Alice | tee "{folder}/my-take.wav.conversions/order.txt"
           ls "{folder}/my-take.wav.conversions"        (Alice.wav.processing, then Alice.wav)
           play "{folder}/my-take.wav.conversions/Alice.wav"
           cat "{mountpoint}/.voicefs/credits.json"

@@ -166,9 +166,10 @@ class VoiceOperations(mfusepy.Operations):
     def _node(self, path: str) -> Node:
         return self.fs.resolve(tree_path(path))
 
-    def _attributes(self, node: Node) -> dict[str, Any]:
+    def _attributes(self, node: Node, size: int | None = None) -> dict[str, Any]:
         writable = not self.read_only and self._writable(node)
-        size = 0 if node.is_directory else (self.fs.size_of(node) or 0)
+        if size is None:  # a stat of this one file: find out what a listing leaves unknown
+            size = 0 if node.is_directory else (self.fs.size_of(node, measure=True) or 0)
         return attrs.attributes(
             node,
             size,
@@ -229,8 +230,9 @@ class VoiceOperations(mfusepy.Operations):
         # Sidecars first: `rm -r` of a folder empties `X.conversions/` before it deletes X
         # (which takes the sidecar with it).
         children = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
-        for child in children:
-            entries.append((child.name, self._attributes(child)))
+        for child in children:  # a size only a download tells is left to a stat of its own
+            size = 0 if child.is_directory else self.fs.size_of(child)
+            entries.append((child.name, None if size is None else self._attributes(child, size)))
         for name in self.scratch.names_in(node.path):
             entries.append((name, None))
         return entries

@@ -43,10 +43,13 @@ class ControlTextError(ValueError):
 
 
 class OrderError(ControlTextError):
-    """A line of order.txt is wrong; the whole write is refused and no order is placed."""
+    """A line of order.txt (or settings.txt) is wrong; the whole write is refused and nothing
+    is sent."""
 
-    def __init__(self, reason: str, *, line_number: int, line: str, token: str | None = None):
-        super().__init__(f"order.txt line {line_number}: {reason}")
+    def __init__(
+        self, reason: str, *, line_number: int, line: str, token: str | None = None, file: str
+    ):
+        super().__init__(f"{file} line {line_number}: {reason}")
         self.reason, self.line_number, self.line, self.token = reason, line_number, line, token
 
 
@@ -181,9 +184,12 @@ def _one_line(text: str) -> str:
 class ControlLine:
     number: int
     text: str
+    file: str = "order.txt"
 
     def error(self, reason: str, token: str | None = None) -> OrderError:
-        return OrderError(reason, line_number=self.number, line=self.text, token=token)
+        return OrderError(
+            reason, line_number=self.number, line=self.text, token=token, file=self.file
+        )
 
     def tokens(self) -> list[str]:
         lexer = shlex.shlex(self.text, posix=True)  # '#' starts a comment outside quotes

@@ -81,7 +81,7 @@ def parse_settings(text: str, voice: Voice) -> list[SettingsChange]:
     line (nothing is sent then)."""
     changes = []
     for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
-        line = ControlLine(number, raw)
+        line = ControlLine(number, raw, "settings.txt")
         tokens = line.tokens()
         if tokens:
             changes.append(_change(tokens, voice, line))

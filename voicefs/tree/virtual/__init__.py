@@ -14,6 +14,7 @@ from pathlib import Path
 
 from voicefs.tree import names
 from voicefs.tree.errors import path_error
+from voicefs.tree.layout import VOICE_FAVORITE
 from voicefs.tree.nodes import Node, NodeKind, Role
 from voicefs.tree.tree import Tree
 from voicefs.tree.virtual.account import (
@@ -31,6 +32,14 @@ from voicefs.tree.virtual.exports import ExportFile
 from voicefs.tree.virtual.manifests import ManifestFile
 from voicefs.tree.virtual.order import OrderFile, Orders
 from voicefs.tree.virtual.sources import Progress, Sources
+from voicefs.tree.virtual.statistics import FoldersTable, ProjectsTable
+from voicefs.tree.virtual.voices import (
+    AboutFile,
+    FavoriteFile,
+    SampleFile,
+    SettingsFile,
+    VoiceChanges,
+)
 
 __all__ = ["GeneratedFile", "Progress", "VirtualFiles", "Writer"]
 
@@ -41,8 +50,8 @@ WHAT_CAN_BE_WRITTEN = {
     "<name>.tts.txt for text-to-speech, or X.star / X.note.txt for a recording X",
     NodeKind.SIDECAR: "in a conversions directory, write order.txt to order conversions, or "
     "X.star / X.note.txt for a conversion X",
-    NodeKind.ACCOUNT: "in /.voicefs, write calibration.txt, or audio in calibrations/ to create "
-    "a calibration",
+    NodeKind.ACCOUNT: "in /.voicefs, write calibration.txt, audio in calibrations/ to create "
+    "a calibration, or a voice's favorite or settings.txt in voices/<voice>/",
 }
 _COMPANION_SUFFIXES = ((names.STAR_SUFFIX, Role.STAR), (names.NOTE_SUFFIX, Role.NOTE))
 
@@ -54,6 +63,7 @@ class VirtualFiles:
         self.orders = Orders(tree)
         self.sources = Sources(tree)
         self.calibration_audio = CalibrationAudio(tree)
+        self.voice_changes = VoiceChanges(tree)
         exports = ExportFile(tree)
         self._files: dict[Role, GeneratedFile] = {
             Role.STAR: StarFile(self.companions),
@@ -69,6 +79,12 @@ class VirtualFiles:
             Role.CALIBRATION_AUDIO: self.calibration_audio,
             Role.EXPORT: exports,
             Role.EXPORT_STARRED: exports,
+            Role.VOICE_ABOUT: AboutFile(),
+            Role.VOICE_SAMPLE: SampleFile(tree),
+            Role.VOICE_FAVORITE: FavoriteFile(self.voice_changes),
+            Role.VOICE_SETTINGS: SettingsFile(self.voice_changes),
+            Role.PROJECTS_TABLE: ProjectsTable(tree),
+            Role.FOLDERS_TABLE: FoldersTable(tree),
         }
 
     def file(self, node: Node) -> GeneratedFile:
@@ -131,6 +147,8 @@ class VirtualFiles:
         if parent.role == Role.CALIBRATIONS and audio:
             path = posixpath.join(parent.path, name)
             return lambda staged: self.calibration_audio.create(path, staged)
+        if parent.role == Role.VOICE and name == VOICE_FAVORITE:
+            return lambda staged: self.voice_changes.set_favorite(parent, True)
         companion = self._new_companion(parent, name)
         if companion is not None:
             generated = self._files[companion.role or Role.STAR]
@@ -157,6 +175,10 @@ class VirtualFiles:
     def size(self, node: Node) -> int | None:
         with self.tree.errors_at(node.path):
             return self.file(node).size(node)
+
+    def measure(self, node: Node) -> int | None:
+        with self.tree.errors_at(node.path):
+            return self.file(node).measure(node)
 
     def delete(self, node: Node) -> None:
         with self.tree.errors_at(node.path):
