@@ -150,7 +150,7 @@ def test_command_refuses_bad_options() -> None:
         timeout=30,
     )
     assert result.returncode == 2
-    assert "invalid choice" in result.stderr
+    assert "'nonsense' is not one of 'demo', 'large', 'none'" in result.stderr
 
 
 def test_fault_flags_set_the_start_up_faults(tmp_path: Path) -> None:
