@@ -16,7 +16,7 @@ def test_ls_lists_names_and_ls_l_is_a_table_of_the_service_state(
 ) -> None:
     [alice] = convert(api, take["id"], "Alice")
     star(api, alice)
-    assert done(voicefs("ls")) == ["Project/"]
+    assert done(voicefs("ls")) == ["Project/", "projects.csv"]
     assert done(voicefs("ls", "voicefs://Project/Takes")) == [
         "take.wav",
         "take.wav.conversions/",
@@ -41,14 +41,15 @@ def test_ls_of_a_missing_path_is_one_line_with_exit_status_1(voicefs: Run) -> No
 def test_tree_draws_the_account_and_stops_at_the_level(voicefs: Run, take: dict[str, Any]) -> None:
     assert done(voicefs("tree", "Project")) == [
         "Project",
-        "└── Takes/",
-        "    ├── take.wav",
-        "    ├── take.wav.conversions/",
-        "    │   ├── order.txt",
-        "    │   └── recordings.csv",
-        "    └── recordings.csv",
+        "├── Takes/",
+        "│   ├── take.wav",
+        "│   ├── take.wav.conversions/",
+        "│   │   ├── order.txt",
+        "│   │   └── recordings.csv",
+        "│   └── recordings.csv",
+        "└── folders.csv",
     ]
-    assert done(voicefs("tree", "-L", "1")) == ["/", "└── Project/"]
+    assert done(voicefs("tree", "-L", "1")) == ["/", "├── Project/", "└── projects.csv"]
 
 
 def test_tree_of_a_missing_path_fails(voicefs: Run) -> None:

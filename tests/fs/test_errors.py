@@ -131,8 +131,8 @@ def test_failed_requests_during_listings_are_retried_transparently(
     emulator: EmulatorProcess, account: Account, take: bytes, mode: str
 ) -> None:
     expected = {
-        "": [PROJECT, ".voicefs"],
-        PROJECT: [FOLDER],
+        "": [PROJECT, "projects.csv", ".voicefs"],
+        PROJECT: [FOLDER, f"{PROJECT}/folders.csv"],
         FOLDER: [TAKE, SIDECAR, f"{FOLDER}/recordings.csv"],
         SIDECAR: [f"{SIDECAR}/order.txt", f"{SIDECAR}/recordings.csv"],
     }

@@ -45,7 +45,7 @@ def test_each_account_keeps_its_own_listings(
 ) -> None:
     remembering(account, tmp_path).find(PROJECT)
     other = emulator.new_account()
-    assert remembering(other, tmp_path).ls("", detail=False) == [".voicefs"]
+    assert remembering(other, tmp_path).ls("", detail=False) == ["projects.csv", ".voicefs"]
     assert len(list(tmp_path.glob("*.sqlite"))) == 2
     assert all(path.stat().st_mode & 0o777 == 0o600 for path in tmp_path.glob("*.sqlite"))
 

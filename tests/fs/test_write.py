@@ -228,7 +228,7 @@ def test_rmdir_removes_empty_folders_and_projects(
     takes = folder_id(fs)
     fs.rmdir(FOLDER)
     assert is_gone(api, f"/api/folders/{takes}")
-    assert listed(fs, PROJECT) == set()
+    assert listed(fs, PROJECT) == {"folders.csv"}
     fs.rmdir(PROJECT)
     assert project_id not in {p["id"] for p in api.ok("GET", "/api/projects")["list"]}
     assert not fs.exists(PROJECT)
@@ -274,7 +274,7 @@ def test_rm_recursive_removes_a_folder_with_its_recordings(
     assert is_gone(api, f"/api/folders/{takes}")
     assert is_gone(api, f"/api/recordings/{take}")
     assert not fs.exists(FOLDER)
-    assert listed(fs, PROJECT) == set()
+    assert listed(fs, PROJECT) == {"folders.csv"}
 
 
 # ------------------------------------------------------------------------- renames

@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 
 from tests.emulator.helpers import Api, tone
-from tests.emulator_process import Account
+from tests.emulator_process import Account, EmulatorProcess
+from tests.fs.helpers import counted
 from tests.fs.test_catalogue import accent, voice_json
 from tests.mount.mounting import mounted, run
 
@@ -35,6 +36,17 @@ def test_audition_a_voice_and_make_it_a_favorite(mount: Path, api: Api) -> None:
     assert "favorite" in run("ls", str(alice)).stdout.split()
     run("rm", str(alice / "favorite"))
     assert voice_json(api, "Alice")["favorite"] is False
+
+
+def test_ls_lr_of_the_catalogue_fetches_no_sample(mount: Path, emulator: EmulatorProcess) -> None:
+    """A walk of every voice costs the voices listing and nothing per voice or sample: the
+    samples show size 0 until read, and reading them still gets every byte."""
+    run("ls", str(mount))  # the top, listed for every path, is not the catalogue's cost
+    with counted(emulator) as requests:
+        walked = run("ls", "-lR", str(mount / ".voicefs" / "voices")).stdout
+    assert set(requests) == {"GET /api/v2/voices"}, requests
+    assert " 0 " in next(line for line in walked.splitlines() if line.endswith("British.wav"))
+    assert run("soxi", "-D", str(mount / ".voicefs/voices/Bob/Australian.wav")).returncode == 0
 
 
 def test_settings_written_from_a_shell_and_a_bad_line_refused(mount: Path, api: Api) -> None:

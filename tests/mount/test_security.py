@@ -147,7 +147,7 @@ def test_one_user_cannot_see_or_change_anothers_objects(
     theirs = api.upload(folder["id"], tone("wav"), "private.wav").json()
     intruder = emulator.new_account()
     fs = make_fs(intruder)
-    assert fs.ls("", detail=False) == [".voicefs"]
+    assert fs.ls("", detail=False) == ["projects.csv", ".voicefs"]
     assert not fs.exists("Secret project")
     client = VoiceClient(url=intruder.url, api_key=intruder.api_key, rate_limit=False)
     with pytest.raises(FileNotFoundError):

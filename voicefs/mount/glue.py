@@ -24,7 +24,8 @@ FUSE_READDIR_PLUS = 1
 FUSE_FILL_DIR_PLUS = 2
 
 Entry = tuple[str, dict[str, Any] | None]
-"""A directory entry: its name and its attributes (None when not known without a request)."""
+"""A directory entry: its name and its attributes (None when not known without a request;
+without `st_size` when only its size is not: the type still reaches `find` as d_type)."""
 
 
 class VoiceFUSE(mfusepy.FUSE):
@@ -38,8 +39,8 @@ class VoiceFUSE(mfusepy.FUSE):
             fill = 0
             if attributes:
                 mfusepy.set_st_attrs(stat, attributes, use_ns=self.use_ns)
-                if flags & FUSE_READDIR_PLUS:
-                    fill = FUSE_FILL_DIR_PLUS
+                if flags & FUSE_READDIR_PLUS and "st_size" in attributes:
+                    fill = FUSE_FILL_DIR_PLUS  # complete: the kernel may keep them
             described = stat if attributes else None
             if filler(buf, name.encode(self.encoding, self.errors), described, position, fill) != 0:
                 break  # the kernel's buffer is full: it asks again from `position`

@@ -47,7 +47,7 @@ ENTRY_TIMEOUT = 5.0
 ATTR_TIMEOUT = 5.0
 NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
-ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER})  # generated files of every directory
+ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER, Role.FOLDERS_TABLE})  # in every directory
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
@@ -168,8 +168,8 @@ class VoiceOperations(mfusepy.Operations):
 
     def _attributes(self, node: Node, size: int | None = None) -> dict[str, Any]:
         writable = not self.read_only and self._writable(node)
-        if size is None:  # a stat of this one file: find out what a listing leaves unknown
-            size = 0 if node.is_directory else (self.fs.size_of(node, measure=True) or 0)
+        if size is None:  # 0 for what only a request would tell: read with direct_io
+            size = 0 if node.is_directory else (self.fs.size_of(node) or 0)
         return attrs.attributes(
             node,
             size,
@@ -232,7 +232,10 @@ class VoiceOperations(mfusepy.Operations):
         children = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
         for child in children:  # a size only a download tells is left to a stat of its own
             size = 0 if child.is_directory else self.fs.size_of(child)
-            entries.append((child.name, None if size is None else self._attributes(child, size)))
+            attributes = self._attributes(child, size or 0)
+            entries.append(
+                (child.name, attributes if size is not None else attrs.typed(attributes))
+            )
         for name in self.scratch.names_in(node.path):
             entries.append((name, None))
         return entries
@@ -467,7 +470,7 @@ class VoiceOperations(mfusepy.Operations):
             return
         node = self._node(path)
         if node.role in ALWAYS_THERE:
-            return  # recordings.csv and order.txt are made anew on read: `rm -r` passes them
+            return  # recordings.csv, order.txt, folders.csv are made on read: `rm -r` passes them
         self._refuse_writes(target)
         self.fs.rm_file(target)
         self.settings.forget(target)
