@@ -28,6 +28,14 @@ from voicefs.mount.runner import voicefs_mounts
 
 RECENT_ERRORS = 5
 
+profile_option = click.option(
+    "--profile",
+    default=lambda: os.environ.get("VOICEFS_PROFILE", DEFAULT_PROFILE),
+    show_default="default",
+    metavar="NAME",
+    help="The profile of the config file (VOICEFS_PROFILE).",
+)
+
 
 def login_and_store_key(
     url: str, email: str, password: str, profile: str = DEFAULT_PROFILE
@@ -46,12 +54,7 @@ def login_and_store_key(
 @click.command("login")
 @click.option("--url", metavar="URL", help=f"The service (default: VOICEFS_URL or {DEFAULT_URL}).")
 @click.option("--email", help="Asked for when not given.")
-@click.option(
-    "--profile",
-    default=lambda: os.environ.get("VOICEFS_PROFILE", DEFAULT_PROFILE),
-    show_default="default",
-    metavar="NAME",
-)
+@profile_option
 @verbosity_option
 def login(url: str | None, email: str | None, profile: str) -> None:
     """Log in with email and password, create an API key and keep it in a profile.
@@ -72,12 +75,7 @@ def login(url: str | None, email: str | None, profile: str) -> None:
 
 
 @click.command("logout")
-@click.option(
-    "--profile",
-    default=lambda: os.environ.get("VOICEFS_PROFILE", DEFAULT_PROFILE),
-    show_default="default",
-    metavar="NAME",
-)
+@profile_option
 @verbosity_option
 def logout(profile: str) -> None:
     """Delete the profile's API key on the service, then remove the profile.

@@ -250,13 +250,8 @@ def _conversion(tokens: list[str], voices: Sequence[Voice], line: ControlLine) -
         others = _listing(v.name for v in usable)
         raise line.error(f"voice '{voice.name}' is not available to you (voices: {others})", head)
     options = _options(tokens[1:], line)
-    accent = style = semitones = None
-    if (value := options.get("accent")) is not None:
-        missing = f"accent '{value}' is not an accent of {voice.name}"
-        accent = pick_named(value, voice.accents, line, missing, "accents").id
-    if (value := options.get("style")) is not None:
-        missing = f"style '{value}' is not a narration style of {voice.name}"
-        style = pick_named(value, voice.narration_styles, line, missing, "styles").id
+    accent, style = voice_choices(voice, options, line)
+    semitones = None
     if (value := options.get("semitones")) is not None:
         if not NUMBER.fullmatch(value):
             raise line.error(f"semitones must be a number, not '{value}'", value)
@@ -265,6 +260,20 @@ def _conversion(tokens: list[str], voices: Sequence[Voice], line: ControlLine) -
     if label is not None and len(label) > LABEL_MAX:
         raise line.error(f"label longer than {LABEL_MAX} characters ({len(label)})", label)
     return ConversionRequest(voice.id, accent, style, semitones, label)
+
+
+def voice_choices(
+    voice: Voice, options: Mapping[str, str], line: ControlLine
+) -> tuple[str | None, str | None]:
+    """The ids of the accent and narration style that `accent=` and `style=` name."""
+    accent = style = None
+    if (value := options.get("accent")) is not None:
+        missing = f"accent '{value}' is not an accent of {voice.name}"
+        accent = pick_named(value, voice.accents, line, missing, "accents").id
+    if (value := options.get("style")) is not None:
+        missing = f"style '{value}' is not a narration style of {voice.name}"
+        style = pick_named(value, voice.narration_styles, line, missing, "styles").id
+    return accent, style
 
 
 def _options(tokens: list[str], line: ControlLine) -> dict[str, str]:

@@ -25,7 +25,7 @@ from voicefs.tree.formats import (
     csv_bytes,
     is_available,
     option_tokens,
-    pick_named,
+    voice_choices,
 )
 
 _KEYS = ("accent", "style", "semitones")
@@ -102,13 +102,8 @@ def _change(tokens: list[str], voice: Voice, line: ControlLine) -> SettingsChang
         if not given:
             raise line.error(f"{key}= needs a value", token)
         options[key] = given
-    accent = style = semitones = None
-    if (value := options.get("accent")) is not None:
-        missing = f"accent '{value}' is not an accent of {voice.name}"
-        accent = pick_named(value, voice.accents, line, missing, "accents").id
-    if (value := options.get("style")) is not None:
-        missing = f"style '{value}' is not a narration style of {voice.name}"
-        style = pick_named(value, voice.narration_styles, line, missing, "styles").id
+    accent, style = voice_choices(voice, options, line)
+    semitones = None
     if (value := options.get("semitones")) is not None:
         if accent is None:
             raise line.error("semitones= is kept for an accent: write accent= on its line", value)
