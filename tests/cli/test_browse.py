@@ -34,6 +34,11 @@ def test_ls_hides_dot_names_unless_asked(voicefs: Run, take: dict[str, Any]) -> 
     assert ".voicefs/" in done(voicefs("ls", "-a"))
 
 
+def test_ls_l_marks_a_size_only_a_download_would_tell(voicefs: Run) -> None:
+    rows = [line.split() for line in done(voicefs("ls", "-l", ".voicefs/voices/Alice"))]
+    assert ["British.wav", "?"] in rows  # a sample is not fetched to be listed
+
+
 def test_ls_of_a_missing_path_is_one_line_with_exit_status_1(voicefs: Run) -> None:
     refused(voicefs("ls", "Project/Nope"), "Project/Nope", "No such file")
 

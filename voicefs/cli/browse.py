@@ -32,8 +32,8 @@ def _cell(entry: dict[str, Any], column: str) -> str:
     if column == "name":
         name = posixpath.basename(entry["name"])
         return name + "/" if entry["type"] == "directory" else name
-    if column == "size":
-        return "-" if entry["type"] == "directory" else str(value or 0)
+    if column == "size":  # "?": only a download would tell (a sample not fetched yet)
+        return "-" if entry["type"] == "directory" else "?" if value is None else str(value)
     if column == "starred":
         return "*" if value else ""
     if column == "duration":
