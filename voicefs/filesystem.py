@@ -14,6 +14,7 @@ import inspect
 import os
 import posixpath
 import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -87,8 +88,10 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         cache_storage: str | os.PathLike[str] | None = None,
         listings_wait: float | None = None,
         credentials: Credentials | None = None,
+        account: str | None = None,
         **options: Any,
     ) -> None:
+        del account  # carried by pickles for fsspec's instance cache only (see __reduce__)
         client_options = ClientOptions.take(options, base=options.pop("options", None))
         super().__init__(use_listings_cache=use_listings_cache, **options)
         self.client = VoiceClient(
@@ -124,8 +127,10 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     def __reduce__(self) -> tuple[Any, ...]:
         """A pickle carries the service's URL and the credentials as resolved here (the key
         masked, as `Secret` pickles it), not the environment or profile they came from: a
-        worker that has neither works the same (CONTRACT §5). Each unpickling makes its own
-        instance: fsspec's instance cache could not tell two keys apart by their masked repr."""
+        worker that has neither works the same (CONTRACT §5). It also carries `account`, the
+        account's digest (as names its store), only so that fsspec's instance cache, which
+        keys instances by the repr of their arguments, tells two keys apart: unpickling the
+        same filesystem again in a worker gives back the instance made the first time."""
         bound = inspect.signature(type(self).__init__).bind(
             self, *self.storage_args, **self.storage_options
         )
@@ -135,7 +140,9 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         for source in ("api_key", "email", "password", "profile"):
             options.pop(source, None)
         options.update(
-            url=self.client.url, credentials=self.client.credentials, skip_instance_cache=True
+            url=self.client.url,
+            credentials=self.client.credentials,
+            account=self.client.account_digest(),
         )
         return make_instance, (type(self), (), options)
 
@@ -361,9 +368,17 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         if outfile is not None:
             self._stream(node, outfile, callback)
             return
-        Path(lpath).parent.mkdir(parents=True, exist_ok=True)
-        with open(lpath, "wb") as handle:
-            self._stream(node, handle, callback)
+        target = Path(lpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # into a file beside it, renamed when complete: an interrupted copy leaves nothing
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            with open(partial, "xb") as handle:
+                self._stream(node, handle, callback)
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     def _stream(self, node: Node, handle: Any, callback: Any) -> None:
         chunks = self._chunks(node)

@@ -49,6 +49,17 @@ def test_logout_deletes_the_key_on_the_service_and_from_the_profile(account: Acc
     assert key not in result.stdout + result.stderr
 
 
+def test_logout_sends_the_key_to_the_profile_service_not_to_voicefs_url(
+    account: Account, tmp_path: Path
+) -> None:
+    key = _login(account, "prod")
+    elsewhere = {"VOICEFS_URL": "http://127.0.0.1:9"}  # e.g. a demo's export line
+    assert done(run_voicefs("logout", "--profile", "prod", env=elsewhere)) == [
+        "The API key is deleted on the service and profile 'prod' is removed."
+    ]
+    assert not _accepted(account, key)
+
+
 def test_logout_of_a_profile_that_is_not_there_fails_and_touches_nothing(
     account: Account,
 ) -> None:

@@ -26,6 +26,14 @@ def test_order_with_wait_prints_each_finished_conversion(
     assert {r["state"] for r in placed} == {"done"}
 
 
+def test_order_with_wait_prints_what_finished_before_the_failure(
+    voicefs: Run, take: dict[str, Any]
+) -> None:
+    result = voicefs("order", TAKE, "Flaky", "Alice", "--wait")
+    assert result.stdout.splitlines() == [f"{SIDECAR}/Alice.wav"]
+    refused(result, "Flaky", "conversion failed")
+
+
 def test_order_without_wait_prints_the_processing_names(voicefs: Run, take: dict[str, Any]) -> None:
     assert done(voicefs("order", f"voicefs://{TAKE}", "Alice")) == [
         f"{SIDECAR}/Alice.wav.processing"

@@ -4,12 +4,17 @@ commands that serve (emulator, demo)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.cli.conftest import FOLDER, Run, done, refused, run_voicefs
+from tests.emulator.helpers import Api
+from tests.emulator_process import Account
 from voicefs.cli import voicefs as command_group
 
 COMMANDS = sorted(command_group.commands)
@@ -44,6 +49,23 @@ def test_a_refusal_shows_a_traceback_only_with_v(voicefs: Run) -> None:
     assert loud.returncode == 1
     assert "Traceback" in loud.stderr
     assert loud.stderr.strip().splitlines()[-1] == quiet.stderr.strip()
+
+
+def test_a_reader_that_stops_early_gets_no_error(account: Account, api: Api) -> None:
+    """`voicefs tree | head -1`: the pipe closing is not an error to report."""
+    project = api.project("Many")
+    for n in range(40):
+        api.folder(project["id"], f"Folder {n:02d}")
+    env = {**os.environ, "VOICEFS_URL": account.url, "VOICEFS_API_KEY": account.api_key}
+    piped = subprocess.run(
+        ["bash", "-c", f"'{sys.executable}' -m voicefs tree | head -1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert piped.stdout == "/\n"
+    assert piped.stderr == ""
 
 
 def test_shell_completion_lists_account_paths(voicefs: Run, take: dict[str, Any]) -> None:

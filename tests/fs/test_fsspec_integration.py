@@ -144,6 +144,20 @@ def test_a_pickle_carries_the_credentials_masked_to_a_process_without_them(
     assert int(result.stdout) == len(tone("wav"))
 
 
+def test_unpickling_again_gives_the_same_instance_per_account(
+    library: VoiceFileSystem, account: Account, emulator: EmulatorProcess
+) -> None:
+    """A worker that unpickles the filesystem for each task keeps one instance (and its
+    cached listings), and two accounts never share one."""
+    mine = pickle.dumps(VoiceFileSystem(**options(account), skip_instance_cache=True))
+    theirs = pickle.dumps(VoiceFileSystem(**options(emulator.new_account())))
+    first, again, other = pickle.loads(mine), pickle.loads(mine), pickle.loads(theirs)
+    assert first is again
+    assert other is not first
+    assert first.ls("", detail=False) == ["Show", "projects.csv", ".voicefs"]
+    assert other.ls("", detail=False) == ["projects.csv", ".voicefs"]
+
+
 def test_instances_are_cached_per_credentials(
     library: VoiceFileSystem, account: Account, emulator: EmulatorProcess
 ) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import fsspec
 import pytest
-from fsspec.callbacks import TqdmCallback
+from fsspec.callbacks import Callback, TqdmCallback
 
 from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess
@@ -248,6 +248,25 @@ def test_get_makes_the_local_directories_and_get_file_writes_to_an_open_file(
     buffer = io.BytesIO()
     fs.get_file(f"{folder}/a.wav", buffer)
     assert buffer.getvalue() == tone("wav")
+
+
+def test_an_interrupted_get_file_leaves_nothing_behind(
+    fs: VoiceFileSystem, api: Api, folder: str, tmp_path: Path
+) -> None:
+    """Ctrl-C mid-download: no file cut short under the final name, no partial file."""
+    assert api.upload(folder_id(fs), tone("wav", seconds=5.0), "a.wav").status_code == 200
+
+    class Interrupting(Callback):
+        def call(self, *args: object, **kwargs: object) -> None:
+            if self.value:
+                raise KeyboardInterrupt
+
+    target = tmp_path / "out" / "a.wav"
+    with pytest.raises(KeyboardInterrupt):
+        fs.get_file(f"{folder}/a.wav", str(target), callback=Interrupting())
+    assert list(target.parent.iterdir()) == []
+    fs.get_file(f"{folder}/a.wav", str(target))
+    assert target.read_bytes() == tone("wav", seconds=5.0)
 
 
 def test_tqdm_bars_follow_put_and_get_as_fsspec_users_write_them(

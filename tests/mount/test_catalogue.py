@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,24 @@ def test_ls_lr_of_the_catalogue_fetches_no_sample(mount: Path, emulator: Emulato
     assert set(requests) == {"GET /api/v2/voices"}, requests
     assert " 0 " in next(line for line in walked.splitlines() if line.endswith("British.wav"))
     assert run("soxi", "-D", str(mount / ".voicefs/voices/Bob/Australian.wav")).returncode == 0
+
+
+def test_copy_tools_get_every_byte_of_what_shows_size_0_until_read(
+    mount: Path, api: Api, tmp_path: Path
+) -> None:
+    """gio and shutil size their copy by fstat after open: opening a sample or a table tells
+    the kernel its size, so they copy it whole."""
+    sample = mount / ".voicefs/voices/Carmen/Mexican.wav"
+    run("gio", "copy", str(sample), str(tmp_path / "gio.wav"))
+    shutil.copyfile(mount / "projects.csv", tmp_path / "projects.csv")
+    carmen = voice_json(api, "Carmen")
+    samples = api.ok(
+        "GET", "/api/v2/accents/samples", params={"accent_id": accent(carmen, "Mexican")["id"]}
+    )
+    [url] = samples["samples"].values()
+    assert (tmp_path / "gio.wav").read_bytes() == api.get(url).content
+    assert (tmp_path / "projects.csv").read_bytes() == (mount / "projects.csv").read_bytes()
+    assert (tmp_path / "projects.csv").read_text().startswith("name,id,time_converted")
 
 
 def test_settings_written_from_a_shell_and_a_bad_line_refused(mount: Path, api: Api) -> None:

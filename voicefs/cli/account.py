@@ -92,7 +92,8 @@ def logout(profile: str) -> None:
     if table is None:
         raise FileNotFoundError(f"{path}: no profile {profile!r} (nothing to log out of)")
     stale = False
-    with VoiceClient(profile=profile) as client:
+    # the profile's own service, never VOICEFS_URL: the key must not go to another host
+    with VoiceClient(url=table.get("url") or DEFAULT_URL, profile=profile) as client:
         try:
             client.delete_api_key()
         except AccessDeniedError:

@@ -113,7 +113,7 @@ def verbosity_option(command: F) -> F:
         callback=remember,
         expose_value=False,
         is_eager=True,
-        help="Say more: -v what voicefs does, -vv every request (tracebacks too).",
+        help="Say more: -v what voicefs does (and a refusal's traceback), -vv every request.",
     )(command)
 
 
@@ -157,6 +157,8 @@ class VoiceGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            raise  # `voicefs tree | head`: click ends quietly
         except KeyboardInterrupt:
             click.echo("voicefs: interrupted", err=True)
             ctx.exit(130)

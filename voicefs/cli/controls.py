@@ -7,10 +7,12 @@ mount user writes (`order.txt`, `X.star`, `X.note.txt`), so the checks and error
 from __future__ import annotations
 
 import errno
+import time
 
 import click
 
 from voicefs.cli.common import Account, account_command, account_path, complete_account_path
+from voicefs.filesystem import VoiceFileSystem
 
 DEFAULT_WAIT = 600.0
 RECORDING_KINDS = {"original", "conversion"}
@@ -52,8 +54,11 @@ def order(
     ordered = fs.order(
         account_path(path), voices, accent=accent, style=style, semitones=semitones, label=label
     )
+    if wait_done:
+        wait_for(fs, ordered, timeout)
+        return
     for conversion in ordered:
-        click.echo(fs.wait(conversion, timeout=timeout) if wait_done else conversion)
+        click.echo(conversion)
 
 
 @click.command("wait")
@@ -69,8 +74,21 @@ def wait(account: Account, paths: tuple[str, ...], timeout: float) -> None:
     Example:
       voicefs wait "Audiobook/Chapter 1/opening.wav.conversions/Alice.wav.processing"
     """
+    wait_for(account.filesystem, [account_path(path) for path in paths], timeout)
+
+
+def wait_for(fs: VoiceFileSystem, paths: list[str], timeout: float) -> None:
+    """Waits for each recording within one `timeout` in all, printing each final path as it
+    is done; a failure is raised once every other one has been waited for."""
+    deadline = time.monotonic() + timeout
+    failures: list[OSError] = []
     for path in paths:
-        click.echo(account.filesystem.wait(account_path(path), timeout=timeout))
+        try:
+            click.echo(fs.wait(path, timeout=max(deadline - time.monotonic(), 0.0)))
+        except OSError as failure:  # TimeoutError too
+            failures.append(failure)
+    if failures:
+        raise failures[0]
 
 
 @click.command("star")

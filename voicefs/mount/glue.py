@@ -72,8 +72,9 @@ def forget_in_kernel(path: str, *, at_once: bool = False) -> None:
     """Asks the kernel to drop the attributes it keeps of path (libfuse's
     `fuse_invalidate_path`): a new file whose write was refused must not show to `stat` until
     the attribute timeout. Called from within an operation, whose context names the mount.
-    `at_once` from a flush, before `close()` returns to the writer (the kernel then holds no
-    lock the notice needs); otherwise from another thread (a release may come at any time)."""
+    `at_once` from a flush, before `close()` returns to the writer, or from an open, before
+    the opener's `fstat` (the kernel then holds no lock the notice needs); otherwise from
+    another thread (a release may come at any time)."""
     fuse = mfusepy._libfuse.fuse_get_context().contents.fuse
     if not fuse:
         return

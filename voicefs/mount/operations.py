@@ -168,7 +168,7 @@ class VoiceOperations(mfusepy.Operations):
 
     def _attributes(self, node: Node, size: int | None = None) -> dict[str, Any]:
         writable = not self.read_only and self._writable(node)
-        if size is None:  # 0 for what only a request would tell: read with direct_io
+        if size is None:  # 0 for what only a request would tell, until it is opened
             size = 0 if node.is_directory else (self.fs.size_of(node) or 0)
         return attrs.attributes(
             node,
@@ -230,7 +230,7 @@ class VoiceOperations(mfusepy.Operations):
         # Sidecars first: `rm -r` of a folder empties `X.conversions/` before it deletes X
         # (which takes the sidecar with it).
         children = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
-        for child in children:  # a size only a download tells is left to a stat of its own
+        for child in children:  # a size only a request tells: none for the kernel to keep
             size = 0 if child.is_directory else self.fs.size_of(child)
             attributes = self._attributes(child, size or 0)
             entries.append(
@@ -358,17 +358,17 @@ class VoiceOperations(mfusepy.Operations):
             return 0
         node = self._node(path)
         if node.is_settled_audio:
-            recording = node.recording_of()
-            reader = self.audio.reader(recording.id, self.fs.audio_url(node), self._size(node))
+            url, size = self.fs.audio_url(node), self.fs.size_of(node) or 0
+            reader = self.audio.reader(node.recording_of().id, url, size)
             fi.fh = self._add(AudioHandle(target, reader))
             fi.keep_cache = 1  # finished audio never changes
             return 0
-        fi.fh = self._add(ContentHandle(target, self.fs.content_of(node)))
+        listed, content = self.fs.size_of(node), self.fs.content_of(node)
+        fi.fh = self._add(ContentHandle(target, content))
         fi.direct_io = 1  # generated: never served stale by the kernel
+        if listed != len(content):  # a sample or table known only now: fstat must see it
+            forget_in_kernel(target, at_once=True)
         return 0
-
-    def _size(self, node: Node) -> int:
-        return self.fs.size_of(node) or 0
 
     @translated
     @recorded
