@@ -180,9 +180,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     # ----------------------------------------------------------------- reading
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        """As an `ls` entry; a file whose size a listing leaves unknown (a voice's sample,
-        projects.csv) is measured here."""
-        return self._describe(self._node(path), measure=True)
+        return self._describe(self._node(path))
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         if kwargs.get("refresh"):
@@ -238,10 +236,10 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         sizes = {name: entry.get("size") or 0 for name, entry in found.items()}
         return sum(sizes.values()) if total else sizes
 
-    def _describe(self, node: Node, *, measure: bool = False) -> dict[str, Any]:
+    def _describe(self, node: Node) -> dict[str, Any]:
         info: dict[str, Any] = {
             "name": node.path,
-            "size": 0 if node.is_directory else self.size_of(node, measure=measure),
+            "size": 0 if node.is_directory else self.size_of(node),
             "type": "directory" if node.is_directory else "file",
             "kind": node.kind.value,
         }
@@ -263,14 +261,14 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             info["mtime"] = modified.timestamp()
         return info
 
-    def size_of(self, node: Node, *, measure: bool = False) -> int | None:
+    def size_of(self, node: Node) -> int | None:
         """A node's size in bytes; None where only a download would tell (an export, a
-        sample not fetched yet), unless `measure` lets it find out."""
+        sample or a statistics table not read yet)."""
         if node.is_settled_audio:
             return self._audio_size(node)
         if node.is_audio:
             return len(self.content_of(node))
-        return self.virtual.measure(node) if measure else self.virtual.size(node)
+        return self.virtual.size(node)
 
     def _audio_size(self, node: Node) -> int:
         """A finished recording's size: the service's `size`, else its download's length."""

@@ -7,7 +7,12 @@ from datetime import datetime, timezone
 import pytest
 
 from voicefs.api.records import Accent, NarrationStyle, Voice
-from voicefs.tree.catalogue import sample_extension, voice_directories, voice_files
+from voicefs.tree.catalogue import (
+    sample_by_first_name,
+    sample_extension,
+    voice_directories,
+    voice_files,
+)
 from voicefs.tree.formats import OrderError
 from voicefs.tree.nodes import Node, NodeKind, Role
 from voicefs.tree.voice_formats import SettingsChange, parse_settings, render_settings
@@ -84,3 +89,12 @@ def test_a_bad_line_is_refused_naming_it(written: str, reason: str) -> None:
     with pytest.raises(OrderError) as refused:
         parse_settings(written, ALICE)
     assert reason in str(refused.value)
+
+
+def test_a_sample_keeps_answering_to_its_first_wav_name() -> None:
+    [alice] = voice_directories(CATALOGUE, [ALICE])
+    files = voice_files(alice, lambda sample: "/api/files/x.mp3" if sample.id == "a-us" else None)
+    assert sample_by_first_name(files, "American.wav") is files[1]
+    assert files[1].name == "American.mp3"
+    assert sample_by_first_name(files, "American.flac") is None
+    assert sample_by_first_name(files, "about.wav") is None

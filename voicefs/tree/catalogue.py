@@ -55,6 +55,16 @@ def sample_extension(url: str | None) -> str:
     return extension if extension in names.AUDIO_EXTENSIONS else SAMPLE_EXTENSION
 
 
+def sample_by_first_name(files: Sequence[Node], name: str) -> Node | None:
+    """The sample a `.wav` name stood for before the service's URL told its extension: a
+    path seen in an earlier listing keeps leading to it."""
+    stem, extension = posixpath.splitext(name)
+    if extension != SAMPLE_EXTENSION:
+        return None
+    samples = [f for f in files if f.role == Role.VOICE_SAMPLE]
+    return next((f for f in samples if posixpath.splitext(f.name)[0] == stem), None)
+
+
 def voice_files(directory: Node, known_url: SampleUrl) -> list[Node]:
     """The entries of one voice's directory."""
     voice = directory.voice_of()

@@ -25,6 +25,7 @@ from voicefs.api.records import Calibration, Credits, Folder, Project, Recording
 from voicefs.tree import names
 from voicefs.tree.account_tree import account_children
 from voicefs.tree.cache import ListingCache
+from voicefs.tree.catalogue import sample_by_first_name
 from voicefs.tree.errors import ErrorLog, path_error
 from voicefs.tree.layout import (
     ACCOUNT_DIRECTORY,
@@ -216,8 +217,13 @@ class Tree:
         return result
 
     def child_named(self, directory: Node, name: str) -> Node | None:
-        """The entry of a directory with this exact name, from the cached listing."""
-        return next((c for c in self.children(directory) if c.name == name), None)
+        """The entry of a directory with this exact name, from the cached listing (or a
+        voice's sample by the `.wav` name it had before its real extension was known)."""
+        children = self.children(directory)
+        found = next((c for c in children if c.name == name), None)
+        if found is None and directory.role == Role.VOICE:
+            found = sample_by_first_name(children, name)
+        return found
 
     def directory_recordings(self, directory: Node) -> list[Recording]:
         """The recordings a folder (its originals) or a sidecar (its conversions) shows."""

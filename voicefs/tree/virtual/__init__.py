@@ -176,10 +176,6 @@ class VirtualFiles:
         with self.tree.errors_at(node.path):
             return self.file(node).size(node)
 
-    def measure(self, node: Node) -> int | None:
-        with self.tree.errors_at(node.path):
-            return self.file(node).measure(node)
-
     def delete(self, node: Node) -> None:
         with self.tree.errors_at(node.path):
             self.file(node).delete(node)

@@ -64,11 +64,6 @@ class GeneratedFile:
         """Its size in bytes; None when only a download would tell."""
         return len(self.read(node))
 
-    def measure(self, node: Node) -> int | None:
-        """Its size when asked for alone (a `stat`, `info`): the kinds whose listings leave
-        it unknown (samples, statistics) find it out here; the others answer as `size`."""
-        return self.size(node)
-
     def write(self, node: Node, staged: Path) -> None:
         raise path_error(errno.EPERM, "this file is read-only", node.path)
 

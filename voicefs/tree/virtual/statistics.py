@@ -57,9 +57,6 @@ class _Table(GeneratedFile):
             last = self._last.get(self._key(node))
         return None if last is None else len(last[0])
 
-    def measure(self, node: Node) -> int:
-        return len(self.read(node))
-
 
 class ProjectsTable(_Table):
     def _key(self, node: Node) -> Hashable:

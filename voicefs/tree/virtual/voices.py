@@ -106,9 +106,6 @@ class SampleFile(GeneratedFile):
         fetched = self._path(node)
         return fetched.stat().st_size if fetched.exists() else None
 
-    def measure(self, node: Node) -> int:
-        return self.local_file(node).stat().st_size
-
     def read(self, node: Node) -> bytes:
         return self.local_file(node).read_bytes()
 
