@@ -106,6 +106,25 @@ def test_cp_r_brings_a_directory_each_way(
     ]
 
 
+def test_cp_r_of_a_directory_makes_the_folder_it_is_told_or_changes_nothing(
+    voicefs: Run, api: Api, take: dict[str, Any], tmp_path: Path
+) -> None:
+    session = tmp_path / "session"
+    session.mkdir()
+    (session / "a.wav").write_bytes(tone("wav"))
+    assert done(voicefs("cp", "-r", "session", "voicefs://Project/Renamed")) == [
+        "Project/Renamed/a.wav"
+    ]
+    (session / "deeper").mkdir()
+    refused(voicefs("cp", "-r", "session", "voicefs://Project/"), "session", "not directories")
+    refused(voicefs("cp", "-r", "session", "voicefs://"), "into a project")
+    assert done(voicefs("ls", "Project")) == ["Takes/", "Renamed/", "folders.csv"]
+    assert [p["name"] for p in api.ok("GET", "/api/projects")["list"]] == ["Project"]
+    refused(
+        voicefs("cp", "-r", "voicefs://Project/Takes/take.wav.conversions", "here"), "no finished"
+    )
+
+
 def test_cp_refuses_what_is_not_audio_and_uploads_nothing(
     voicefs: Run, api: Api, take: dict[str, Any], tmp_path: Path
 ) -> None:

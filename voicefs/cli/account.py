@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
 import json
 import os
@@ -158,6 +159,9 @@ def status(account: Account, as_json: bool) -> None:
             click.echo(line)
     if failure is not None:
         raise failure
+    dead = [drive for drive in mounts if drive.problem]
+    if dead:  # a drive whose process died answers ENOTCONN: say so in the exit status
+        raise OSError(errno.ENOTCONN, f"{dead[0].mountpoint}: {dead[0].problem}")
 
 
 def _status_lines(report: dict[str, Any], mounts: list[MountStatus]) -> Iterator[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import sys
@@ -22,6 +23,7 @@ from voicefs.cli.common import (
     is_account_path,
 )
 from voicefs.filesystem import VoiceFileSystem
+from voicefs.tree.errors import path_error
 
 LS_COLUMNS = ("name", "state", "duration", "size", "starred", "voice")
 AUDIO_KINDS = {"original", "conversion"}
@@ -225,7 +227,8 @@ def _plan(
             if local.is_dir():
                 if not recursive:
                     raise click.UsageError(f"{source}: is a directory (use -r)")
-                yield from _upload_tree(fs, local, posixpath.join(remote, local.resolve().name))
+                folder = posixpath.join(remote, local.resolve().name) if into else remote
+                yield from _upload_folder(fs, local, folder)
             else:
                 yield Transfer(source, posixpath.join(remote, local.name) if into else remote)
         return
@@ -249,19 +252,30 @@ def _plan(
         yield Transfer(remote, posixpath.join(account_path(target), name) if into else target)
 
 
-def _upload_tree(fs: VoiceFileSystem, local: Path, remote: str) -> Iterator[Transfer]:
-    if not fs.exists(remote):
-        fs.mkdir(remote)
+def _upload_folder(fs: VoiceFileSystem, local: Path, folder: str) -> Iterator[Transfer]:
+    """A local directory of takes becomes a folder of a project (made if need be); checked
+    before anything is made, so a copy refused here changes nothing."""
+    project = posixpath.dirname(folder)
+    if not project or "/" in project or not fs.isdir(project):
+        reason = "a directory is copied as a folder, into a project: voicefs://<project>/"
+        raise path_error(errno.EPERM, reason, folder)
+    nested = sorted(entry.name for entry in local.iterdir() if entry.is_dir())
+    if nested:
+        reason = f"a folder holds recordings, not directories ({nested[0]}/)"
+        raise path_error(errno.EPERM, reason, str(local))
+    if not fs.exists(folder):
+        fs.mkdir(folder)
     for entry in sorted(local.iterdir()):
-        if entry.is_dir():
-            yield from _upload_tree(fs, entry, posixpath.join(remote, entry.name))
-        else:
-            yield Transfer(str(entry), posixpath.join(remote, entry.name))
+        yield Transfer(str(entry), posixpath.join(folder, entry.name))
 
 
 def _download_tree(fs: VoiceFileSystem, remote: str, local: Path) -> Iterator[Transfer]:
+    found = False
     for name, entry in sorted(fs.find(remote, detail=True).items()):
         state = entry.get("state")
         if entry.get("kind") in AUDIO_KINDS and getattr(state, "value", state) == "done":
             relative = posixpath.relpath(name, remote)
+            found = True
             yield Transfer(name, os.path.join(local, *relative.split("/")))
+    if not found:
+        raise path_error(errno.ENOENT, "no finished recording here to copy", remote)

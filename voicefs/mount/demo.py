@@ -24,7 +24,8 @@ def try_this(mountpoint: Path, url: str) -> str:
     folder = mountpoint / "Audiobook" / "Chapter 1"
     return textwrap.dedent(
         f"""
-        voicefs demo: the demo account is mounted at {mountpoint}. In another terminal:
+        voicefs demo: the demo account is mounted at {mountpoint}.
+        In another terminal, in {Path.cwd()}:
           ls -l "{folder}"
           soxi "{folder}/opening.wav"
           sox -n my-take.wav synth 2 sine 440          (or any .wav .flac .ogg .mp3 of yours)
