@@ -169,6 +169,9 @@ def test_a_drive_whose_process_died_is_refused_then_unmounted(
         again = voicefs(*mount_args(account, mountpoint, tmp_path / "cache"), key=account.api_key)
         assert again.returncode == 1
         assert "mounted there already" in one_line(again.stderr)
+        status = voicefs("status", "--url", account.url, key=account.api_key)
+        assert status.returncode == 1
+        assert str(mountpoint) in one_line(status.stderr)
         cleared = voicefs("unmount", str(mountpoint))
         assert cleared.returncode == 0, cleared.stderr
         assert os.listdir(mountpoint) == []
