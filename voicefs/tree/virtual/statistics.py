@@ -3,8 +3,8 @@ for them, one row per project or folder.
 
 Each read asks the service once (`/api/stats/projects` or `/api/stats/folders`, all rows in
 one request); a listing asks nothing: the size shown is that of the last read, or unknown
-until the first. Reads less than `FRESH` seconds apart share one answer, so the `stat` and
-the read that `cat` makes cost one request.
+until the first. Reads less than `FRESH` seconds apart (two programs opening the table at
+once) share one answer.
 """
 
 from __future__ import annotations

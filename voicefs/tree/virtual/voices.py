@@ -1,8 +1,8 @@
 """The files of a voice's directory, `/.voicefs/voices/<voice>/`: `about.json`, the samples
 to audition, `favorite` and `settings.txt`.
 
-A sample is fetched only when read (or when its size is asked for alone), into a local file
-kept for the life of the filesystem: samples never change. Changing `favorite` or
+A sample is fetched only when read, into a local file kept for the life of the filesystem:
+samples never change. Until then its size is unknown. Changing `favorite` or
 `settings.txt` writes the service's answer (the updated voice) into the cached voices
 listing, so the next listing shows it without asking again.
 """
