@@ -277,17 +277,26 @@ def voice_choices(
 
 
 def _options(tokens: list[str], line: ControlLine) -> dict[str, str]:
-    """The `key=value` options after a voice: known keys, each once, each with a value."""
+    """The `key=value` options after a voice."""
+    for token in tokens:
+        if token.casefold().startswith("calibration="):
+            raise line.error("calibration= goes on a line of its own", token)
+    return key_values(tokens, line, _OPTIONS, "option '{}' (" + _OPTION_HELP + ")")
+
+
+def key_values(
+    tokens: list[str], line: ControlLine, keys: Sequence[str], unknown: str
+) -> dict[str, str]:
+    """`key=value` tokens: known keys (case-insensitive), each once, each with a value;
+    `unknown` words the error for another token (`{}` takes the token's text)."""
     options: dict[str, str] = {}
     for token in tokens:
         key, equals, value = token.partition("=")
         key = key.casefold()
-        if key == "calibration" and equals:
-            raise line.error("calibration= goes on a line of its own", token)
-        if key in _OPTIONS and not equals:
+        if key in keys and not equals:
             raise line.error(f"write {key}=<value> with no spaces around '='", token)
-        if key not in _OPTIONS:
-            raise line.error(f"unknown option '{token}' ({_OPTION_HELP})", token)
+        if key not in keys:
+            raise line.error(f"unknown {unknown.format(token)}", token)
         if key in options:
             raise line.error(f"{key} given twice", token)
         if not value:

@@ -24,6 +24,7 @@ from voicefs.tree.formats import (
     OrderError,
     csv_bytes,
     is_available,
+    key_values,
     option_tokens,
     voice_choices,
 )
@@ -89,19 +90,7 @@ def parse_settings(text: str, voice: Voice) -> list[SettingsChange]:
 
 
 def _change(tokens: list[str], voice: Voice, line: ControlLine) -> SettingsChange:
-    options: dict[str, str] = {}
-    for token in tokens:
-        key, equals, given = token.partition("=")
-        key = key.casefold()
-        if key not in _KEYS or not equals:
-            raise line.error(
-                f"unknown setting '{token}' (write accent=, style= or semitones=)", token
-            )
-        if key in options:
-            raise line.error(f"{key} given twice", token)
-        if not given:
-            raise line.error(f"{key}= needs a value", token)
-        options[key] = given
+    options = key_values(tokens, line, _KEYS, "setting '{}' (write accent=, style= or semitones=)")
     accent, style = voice_choices(voice, options, line)
     semitones = None
     if (value := options.get("semitones")) is not None:
