@@ -174,7 +174,9 @@ class Tree:
         return self.cache.get(self._sample_key(sample), ask, lifetime=SAMPLE_TTL)
 
     def known_sample_url(self, sample: Sample) -> str | None:
-        found: str | None = self.cache.peek_known(self._sample_key(sample))
+        """From memory only: every lookup in a voice's directory names its samples, and a
+        store read per sample there would be I/O on the hottest path for nothing."""
+        found: str | None = self.cache.peek(self._sample_key(sample))
         return found
 
     @staticmethod
