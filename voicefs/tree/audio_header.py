@@ -10,6 +10,8 @@ from voicefs.api.errors import InvalidRequestError
 
 HEADER_BYTES = 64
 WAV_SCAN_BYTES = 1 << 16  # where a WAV's data chunk starts, after fmt, LIST and the like
+STREAMED_SIZES = (0, 0xFFFFFFFF)  # a size a writer could not go back and fill in
+SOX_UNKNOWN_SIZE = 0x7FFFF000
 
 
 def sniff(head: bytes) -> str | None:
@@ -61,25 +63,50 @@ def check_audio_file(path: str, extension: str, staged: Path) -> None:
 def wav_size_problem(head: bytes, length: int) -> str | None:
     """Why a WAV's header sizes disagree with its length, or None when they agree.
 
-    A RIFF size of 0 with bytes after the header is what a writer leaves when it could not
-    seek back to fix the header; a RIFF or data chunk that claims more bytes than the file
-    holds is a cut copy. Trailing bytes after the RIFF chunk are tolerated, as players do.
+    A RIFF or data chunk that claims more bytes than the file holds is a cut copy. A writer
+    that cannot seek back (ffmpeg, sox or anything writing to a pipe) leaves its sizes unknown:
+    0 or 0xFFFFFFFF (sox: 0x7FFFF000, less a partial block): such data runs to the end of the
+    file, which is where it ends. A data size of 0 with bytes after it in a RIFF chunk that
+    ends before them is a header never finished (libsndfile's while writing), not a stream.
+    Trailing bytes after the RIFF chunk are tolerated, as players do.
     """
     riff_size = int.from_bytes(head[4:8], "little")
-    if riff_size == 0 or riff_size + 8 > length:
+    riff_known = riff_size not in STREAMED_SIZES
+    found = _data_chunk(head)
+    if found is None:  # the data chunk lies beyond what was scanned
+        if riff_known and riff_size + 8 > length:
+            return f"its header says {riff_size + 8} bytes, the file has {length}"
+        return None
+    body, size, block_align = found
+    if size in STREAMED_SIZES or _is_sox_unknown(size, block_align):
+        if size == 0 and riff_known and riff_size + 8 <= body < length:
+            return (
+                f"its header was never finished (RIFF size {riff_size}, data size 0, "
+                f"{length - body} bytes of data follow)"
+            )
+        return None
+    if riff_known and riff_size + 8 > length:
         return f"its header says {riff_size + 8} bytes, the file has {length}"
-    offset = 12
+    if body + size > length:
+        return f"its data chunk says {size} bytes, {length - body} follow"
+    return None
+
+
+def _data_chunk(head: bytes) -> tuple[int, int, int] | None:
+    """Where the data chunk's bytes start, its size and the format's block alignment."""
+    offset, block_align = 12, 1
     while offset + 8 <= len(head):
-        chunk_id, size = (
-            head[offset : offset + 4],
-            int.from_bytes(head[offset + 4 : offset + 8], "little"),
-        )
+        chunk_id = head[offset : offset + 4]
+        size = int.from_bytes(head[offset + 4 : offset + 8], "little")
         body = offset + 8
+        if chunk_id == b"fmt " and body + 14 <= len(head):
+            block_align = int.from_bytes(head[body + 12 : body + 14], "little") or 1
         if chunk_id == b"data":
-            if size == 0 and length > body:
-                return f"its data chunk says 0 bytes, {length - body} follow"
-            if body + size > length:
-                return f"its data chunk says {size} bytes, {length - body} follow"
-            return None
+            return body, size, block_align
         offset = body + size + (size & 1)
-    return None  # the data chunk lies beyond what was scanned: nothing to hold against it
+    return None
+
+
+def _is_sox_unknown(size: int, block_align: int) -> bool:
+    """sox's size for data of unknown length: 0x7FFFF000 rounded down to whole blocks."""
+    return size == SOX_UNKNOWN_SIZE - SOX_UNKNOWN_SIZE % block_align
