@@ -20,7 +20,7 @@ from voicefs.api.errors import (
     invalid_response,
     name_too_long,
 )
-from voicefs.api.health import ServiceHealth
+from voicefs.api.health import Availability, ServiceHealth
 from voicefs.api.limiter import FAST, RateLimiter
 from voicefs.api.limits import NAME_MAX
 from voicefs.api.options import ClientOptions
@@ -186,7 +186,9 @@ class ClientCore:
             try:
                 record = send()
             except AmbiguousOutcomeError as exc:
-                if attempt > self.max_retries:
+                if attempt > self.max_retries or self._transport.health.state.availability == (
+                    Availability.OFFLINE
+                ):  # a service that went silent would only keep the caller waiting again
                     raise self._gave_up(exc, operation, attempt) from exc
                 self._transport.sleep_backoff(attempt)  # let the service finish first
                 try:

@@ -48,6 +48,16 @@ def parse_budgets(spec: BudgetSpec | None) -> dict[str, Budget]:
     return budgets
 
 
+class BudgetSpent(Exception):
+    """The budget of `kind` has no slot within the caller's patience: one frees in `wait` s
+    (infinity: when a request still in flight answers)."""
+
+    def __init__(self, kind: str, wait: float) -> None:
+        super().__init__(f"the request budget ({kind}) is spent")
+        self.kind = kind
+        self.wait = wait
+
+
 class RateLimiter:
     """Blocks callers until their kind of request fits its budget; thread-safe.
 
@@ -77,12 +87,13 @@ class RateLimiter:
         return f"RateLimiter({shown})"
 
     @contextmanager
-    def slot(self, kind: str = FAST) -> Iterator[None]:
-        """Holds one request slot of `kind` for the duration of the block."""
+    def slot(self, kind: str = FAST, patience: float | None = None) -> Iterator[None]:
+        """Holds one request slot of `kind` for the duration of the block; raises BudgetSpent
+        at once when none frees within `patience` seconds (None: waits as long as it takes)."""
         if not self.enabled:
             yield
             return
-        self._acquire(kind)
+        self._acquire(kind, patience)
         try:
             yield
         finally:
@@ -116,15 +127,23 @@ class RateLimiter:
             return window[0] + budget.seconds - now
         return None
 
-    def _acquire(self, kind: str) -> None:
+    def _acquire(self, kind: str, patience: float | None) -> None:
         if kind not in self.budgets:
             raise KeyError(f"unknown request kind {kind!r}")
         with self._cond:
+            deadline = None if patience is None else self._clock() + patience
             while True:
-                wait = self._wait_time(kind, self._clock())
+                now = self._clock()
+                wait = self._wait_time(kind, now)
                 if wait == 0.0:
                     self._in_flight[kind] += 1
                     return
+                if deadline is not None:
+                    if wait is not None and now + wait > deadline:
+                        raise BudgetSpent(kind, wait)  # no slot ages out in time: say so now
+                    if now >= deadline:
+                        raise BudgetSpent(kind, math.inf)
+                    wait = min(wait if wait is not None else math.inf, deadline - now)
                 self._cond.wait(timeout=wait)
 
     def _release(self, kind: str) -> None:

@@ -45,6 +45,11 @@ class ClientOptions:
     """Seconds before the first retry, doubling each time (at most 8 s, with jitter): most
     faults are a dropped connection that the next attempt gets past."""
 
+    budget_patience: float | None = None
+    """Seconds a request may wait for a slot of the client's own budget before it fails with
+    EIO (rate limited until …); None waits as long as it takes. A drive sets its `--timeout`,
+    so that no call blocks for minutes behind a spent budget."""
+
     rate_limit_patience: float = 330.0
     """Seconds that 429s may delay one request before it fails with EIO: a full budget window
     (300 s) empties in that time, so waiting longer means something else uses the account."""

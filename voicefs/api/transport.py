@@ -39,7 +39,7 @@ from voicefs.api.errors import (
     unreachable,
 )
 from voicefs.api.health import Availability, ServiceHealth
-from voicefs.api.limiter import FAST, RateLimiter
+from voicefs.api.limiter import FAST, BudgetSpent, RateLimiter
 from voicefs.api.options import ClientOptions
 
 log = logging.getLogger("voicefs.api")
@@ -238,8 +238,13 @@ class Transport:
                     stream=stream,
                     kind=kind,
                 )
+            except BudgetSpent as spent:
+                raise self._budget_spent(spent, operation) from spent
             except requests.RequestException as exc:
                 failures += 1
+                if own and isinstance(exc, requests.Timeout):
+                    # silence for the whole timeout: the service is away, not slow
+                    self.health.unreachable(str(unreachable(operation, exc).strerror))
                 if (idempotent or never_sent(exc)) and self._may_retry(failures, exc):
                     log.debug(
                         "%s %s failed (%s); retry %d",
@@ -338,7 +343,8 @@ class Transport:
             if own:
                 self._note_budget(kind)
             started = time.monotonic()
-            slot = self.limiter.slot(kind) if own else contextlib.nullcontext()
+            patience = self.options.budget_patience
+            slot = self.limiter.slot(kind, patience) if own else contextlib.nullcontext()
             with slot:
                 response = session.request(
                     method,
@@ -370,6 +376,17 @@ class Transport:
             return response
         raise requests.TooManyRedirects(f"too many redirects for {_path(url)}")
 
+    def _budget_spent(self, spent: BudgetSpent, operation: str) -> RateLimitedError:
+        """A request that may not wait for the budget fails, and the service counts as rate
+        limited until a slot frees (status.json; a drive's writes fail at once until then)."""
+        self.health.rate_limited(spent.wait if spent.wait < math.inf else BUDGET_NOTICE, str(spent))
+        return RateLimitedError(
+            errno.EIO,
+            f"{operation}: not sent: {spent} ({self.health.state.describe()})",
+            detail=str(spent),
+            operation=operation,
+        )
+
     def _note_budget(self, kind: str) -> None:
         """A request about to wait for the client's own budget (500 per 300 s) makes the
         service "rate limited until" the budget frees, for status.json and the mount."""
@@ -379,9 +396,11 @@ class Transport:
 
     def _may_retry(self, failures: int, exc: BaseException) -> bool:
         """Within the retries allowed, unless no connection could be made to a service known
-        to be away: then the request fails at once instead of waiting through the backoff
-        again (a dropped connection or a 5xx is still retried)."""
-        if never_sent(exc) and self.health.state.availability == Availability.OFFLINE:
+        to be away, or it stayed silent for the whole timeout: then the request fails at once
+        instead of waiting through the timeout again (a dropped connection or a 5xx is still
+        retried)."""
+        silent = never_sent(exc) or isinstance(exc, requests.Timeout)
+        if silent and self.health.state.availability == Availability.OFFLINE:
             return False
         return failures <= self.options.max_retries
 

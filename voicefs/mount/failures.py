@@ -36,6 +36,13 @@ def translated(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def not_news(error: OSError) -> OSError:
+    """An error the caller expects and gets past (`touch` probing an existing recording
+    before it sets the times): answered, never put in errors.log."""
+    error._voicefs_logged = True  # type: ignore[attr-defined]  # what ErrorLog.record skips
+    return error
+
+
 def recorded(method: F) -> F:
     """For operations of an object with an `error_log` whose first argument is the path:
     a failure other than "not found" (an answer, not news) is logged, naming the path."""

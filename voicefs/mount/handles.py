@@ -4,8 +4,8 @@
 - `ContentHandle` serves a snapshot of generated content (taken at open: a file never
   changes under a reader).
 - `LocalHandle` is a local file: a scratch file, or a write being staged (`StagedWrite`),
-  whose action runs on the first flush after writing, so `close()` returns its error; empty
-  and repeated flushes do nothing.
+  whose action runs when its writer is done with it (its class says when), so that the
+  writer's `close()` returns its error.
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ class Handle:
     def truncate(self, length: int) -> None:
         raise OSError(errno.EBADF, "not open for writing", self.path)
 
-    def flush(self) -> None:
-        """Called on every close() of a descriptor of this handle."""
+    def flush(self, caller: int | None = None) -> None:
+        """Called on every close() of a descriptor of this handle, by process `caller`."""
+
+    def sync(self) -> None:
+        """fsync(2) of this handle."""
 
     def release(self) -> None:
         """Called once, after the last close()."""
@@ -64,11 +67,12 @@ class ContentHandle(Handle):
 class LocalHandle(Handle):
     """A local file opened for reading and writing."""
 
-    def __init__(self, path: str, local: Path, *, truncate: bool) -> None:
+    def __init__(self, path: str, local: Path, *, truncate: bool, mode: int = 0o644) -> None:
         self.path = path
         self.local = local
         self._lock = threading.Lock()
-        self._descriptor = os.open(local, os.O_RDWR | os.O_CREAT | (os.O_TRUNC if truncate else 0))
+        flags = os.O_RDWR | os.O_CREAT | (os.O_TRUNC if truncate else 0)
+        self._descriptor = os.open(local, flags, mode)
 
     def read(self, size: int, offset: int) -> bytes:
         return os.pread(self._descriptor, size, offset)
@@ -81,13 +85,22 @@ class LocalHandle(Handle):
         with self._lock:
             os.ftruncate(self._descriptor, length)
 
+    def sync(self) -> None:
+        os.fsync(self._descriptor)
+
     def release(self) -> None:
         os.close(self._descriptor)
 
 
 class StagedWrite(LocalHandle):
-    """A write of a meaningful name: staged locally, sent by `commit(local_path)` on the first
-    flush after it changed (a new or truncated file counts as changed: `touch X.star`)."""
+    """A write of a meaningful name, staged locally and sent once its writer is done with it.
+
+    The writer is done at a close by the process that opened the file, after it wrote
+    (`cp`, an editor, ffmpeg: its `close()` returns the service's answer), or else at the
+    release of the last descriptor (a shell's redirection closed in the shell or in a child,
+    a descriptor a child inherited). A close by another process, and a close with nothing
+    written, are not the end of the file. A file whose creation is the whole act (`X.star`)
+    is sent at its first close. A write that failed locally (a full disk) is never sent."""
 
     def __init__(
         self,
@@ -96,37 +109,101 @@ class StagedWrite(LocalHandle):
         commit: Callable[[Path], object],
         *,
         truncate: bool,
-        changed: bool,
+        mode: int,
+        created: bool,
+        opener: int,
+        content_matters: bool,
+        sends_once: bool,
         on_release: Callable[[StagedWrite], None],
     ) -> None:
-        super().__init__(path, local, truncate=truncate)
+        super().__init__(path, local, truncate=truncate, mode=mode)
         self._commit = commit
-        self._changed = changed
+        self._opener = opener
+        self._content_matters = content_matters
+        self._sends_once = sends_once
         self._on_release = on_release
-        self.error: OSError | None = None
+        self._written = False  # bytes written or truncated since the last send
+        self._unsent_creation = created  # created or emptied at open, and not sent since
+        self.failure: OSError | None = None  # a local write failed: nothing is sent
+        self.unseen_error: OSError | None = None  # the error of a send at release
         self.sent = False  # the service took what was written
 
     def write(self, data: bytes, offset: int) -> int:
-        self._changed = True
-        return super().write(data, offset)
+        self._check_writable()
+        try:
+            written = super().write(data, offset)
+        except OSError as exc:
+            raise self._failed(exc) from exc
+        self._written = True
+        return written
 
     def truncate(self, length: int) -> None:
-        self._changed = True
-        super().truncate(length)
+        self._check_writable()
+        try:
+            super().truncate(length)
+        except OSError as exc:
+            raise self._failed(exc) from exc
+        self._written = True
 
-    def flush(self) -> None:
+    def _check_writable(self) -> None:
+        if self.sent and self._sends_once:
+            raise PermissionError(
+                errno.EPERM,
+                f"{self.path}: already uploaded when its writer closed it; a recording's audio "
+                "cannot be changed",
+            )
+
+    def _failed(self, exc: OSError) -> OSError:
+        """Remembers a failed local write (nothing will be sent) and frees what it staged."""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            exc = OSError(
+                exc.errno,
+                f"{self.path}: no space left on the local disk that stages writes (the cache "
+                "directory); nothing was sent",
+            )
         with self._lock:
-            if not self._changed:
+            if self.failure is None:
+                self.failure = exc
+            os.ftruncate(self._descriptor, 0)
+        return exc
+
+    def flush(self, caller: int | None = None) -> None:
+        """A close() of a descriptor of this file by process `caller`."""
+        with self._lock:
+            if self.failure is not None:
+                raise self.failure
+            if caller != self._opener or not self._due(final=False):
                 return
-            self._changed = False
-            os.fsync(self._descriptor)
-            self._commit(self.local)
-            self.sent = True
+            self._send()
+
+    def finish(self) -> None:
+        """Sends what the release of the last descriptor would, raising its error."""
+        with self._lock:
+            if self.failure is not None:
+                raise self.failure
+            if self._due(final=True):
+                self._send()
+
+    def sync(self) -> None:
+        """fsync(2): the staged bytes reach the local disk; sending waits for the close."""
+        os.fsync(self._descriptor)
+
+    def _due(self, *, final: bool) -> bool:
+        if self._written:
+            return True
+        return self._unsent_creation and (final or not self._content_matters)
+
+    def _send(self) -> None:
+        self._written = self._unsent_creation = False
+        os.fsync(self._descriptor)
+        self._commit(self.local)
+        self.sent = True
 
     def release(self) -> None:
         try:
-            if self._changed:  # never flushed (the kernel always flushes; a safety net)
-                self.flush()
+            self.finish()
+        except OSError as exc:  # no close() left to return it: errors.log says it
+            self.unseen_error = exc
         finally:
             super().release()
             self._on_release(self)

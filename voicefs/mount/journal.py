@@ -55,8 +55,14 @@ class Journal:
         is given); the entry stays if the block dies with the process, and goes otherwise."""
         entry = Entry(uuid.uuid4().hex, path, staged.stat().st_size, time.time())
         data = entry.data_file(self.directory)
-        os.link(staged, data)
-        self._write(entry)
+        try:
+            os.link(staged, data)
+            self._write(entry)
+        except OSError as exc:  # a full disk, say: nothing may stay behind to block others
+            self._forget(entry)
+            raise OSError(
+                exc.errno, f"{path}: not sent: the journal could not record it: {exc.strerror}"
+            ) from exc
         try:
             yield data
         finally:
@@ -67,10 +73,15 @@ class Journal:
         target = entry.entry_file(self.directory)
         temporary = target.with_suffix(".tmp")
         descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        os.write(descriptor, json.dumps(asdict(entry)).encode())
-        os.fsync(descriptor)
-        os.replace(temporary, target)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            os.write(descriptor, json.dumps(asdict(entry)).encode())
+            os.fsync(descriptor)
+            os.replace(temporary, target)
+        except OSError:
+            os.close(descriptor)
+            temporary.unlink(missing_ok=True)
+            raise
         with self._lock:
             self._held[entry.id] = descriptor
 
@@ -85,6 +96,7 @@ class Journal:
     def claim_unfinished(self) -> Iterator[tuple[Entry, Path]]:
         """Entries left by a mount that died, each locked for this one while the caller
         handles it; `finished(entry)` removes it. Entries another live mount holds are left."""
+        self._remove_orphans()
         for file in sorted(self.directory.glob("*.json")):
             descriptor = os.open(file, os.O_RDONLY)
             try:
@@ -101,6 +113,13 @@ class Journal:
             with self._lock:
                 self._held[entry.id] = descriptor
             yield entry, entry.data_file(self.directory)
+
+    def _remove_orphans(self) -> None:
+        """Data whose entry was never written (a disk that filled in between): no one can
+        send it, and it would keep the disk full."""
+        for data in self.directory.glob("*.data"):
+            if not data.with_suffix(".json").exists() and not data.with_suffix(".tmp").exists():
+                data.unlink(missing_ok=True)
 
     def paths(self) -> list[str]:
         """The paths of every entry, this mount's in flight and those a dead mount left."""

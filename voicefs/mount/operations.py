@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import posixpath
+import stat
 import threading
 import time
 import uuid
@@ -26,15 +27,17 @@ from voicefs.api.errors import ServiceUnavailableError
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
-from voicefs.mount.failures import recorded, translated
+from voicefs.mount.callers import calling_process, interrupted
+from voicefs.mount.failures import not_news, recorded, translated
 from voicefs.mount.glue import Entry, forget_in_kernel
-from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle
+from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
 from voicefs.mount.journal import Journal
-from voicefs.mount.scratch import ScratchFiles, is_scratch_name
+from voicefs.mount.scratch import ScratchFiles
 from voicefs.mount.upkeep import Upkeep
 from voicefs.mount.writes import Writes
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
 from voicefs.tree.errors import ErrorLog
+from voicefs.tree.local_names import is_local_name, is_trash_name
 from voicefs.tree.nodes import Node, NodeKind, Role
 
 log = logging.getLogger("voicefs.mount")
@@ -49,6 +52,10 @@ NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
 ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER, Role.FOLDERS_TABLE})  # in every directory
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+# libfuse's high-level mknod of a regular file is a create with exactly these flags (lib/fuse.c,
+# fuse_lib_mknod); a create(2) from the kernel also carries O_LARGEFILE.
+LIBFUSE_MKNOD_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY
+INTERRUPT_POLL = 0.1  # seconds between looks at whether a waiting caller was interrupted
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 
@@ -353,7 +360,13 @@ class VoiceOperations(mfusepy.Operations):
             return 0
         if writing:
             self._refuse_writes(target)
-            fi.fh = self._add(self.writes.staged(target, truncate=truncate))
+            try:
+                staged = self.writes.staged(target, truncate=truncate, opener=calling_process())
+            except PermissionError as exc:
+                if not truncate and self._is_audio(target):
+                    raise not_news(exc) from exc  # touch's probe: it sets the times instead
+                raise
+            fi.fh = self._add(staged)
             fi.direct_io = 1
             return 0
         node = self._node(path)
@@ -370,20 +383,64 @@ class VoiceOperations(mfusepy.Operations):
             forget_in_kernel(target, at_once=True)
         return 0
 
+    def _is_audio(self, target: str) -> bool:
+        try:
+            return self.fs.resolve(target).is_audio
+        except FileNotFoundError:
+            return False
+
     @translated
     @recorded
     def create(self, path: str, mode: int, fi: Any) -> int:
         self._refuse_writes()
         target = tree_path(path)
-        if is_scratch_name(posixpath.basename(target)):
-            self._node(posixpath.dirname(target))  # the directory must exist
-            local = self.scratch.create(target)
-            fi.fh = self._add(LocalHandle(target, local, truncate=True))
+        if fi.flags == LIBFUSE_MKNOD_FLAGS:  # mknod(2), which libfuse turns into a create
+            self._make_file(target, mode)
+            fi.fh = self._add(Handle())  # released by libfuse at once; the file is made
+            return 0
+        if is_local_name(posixpath.basename(target)):
+            local = self._create_scratch(target, mode)
+            fi.fh = self._add(LocalHandle(target, local, truncate=True, mode=stat.S_IMODE(mode)))
             return 0
         self._refuse_writes(target)
-        fi.fh = self._add(self.writes.staged(target, truncate=True, new=True))
+        staged = self.writes.staged(
+            target, truncate=True, new=True, opener=calling_process(), mode=stat.S_IMODE(mode)
+        )
+        fi.fh = self._add(staged)
         fi.direct_io = 1
         return 0
+
+    def _create_scratch(self, target: str, mode: int) -> Path:
+        self._node(posixpath.dirname(target))  # the directory must exist
+        return self.scratch.create(target, stat.S_IMODE(mode))
+
+    @translated
+    @recorded
+    def mknod(self, path: str, mode: int, dev: int) -> None:
+        self._refuse_writes()
+        if not stat.S_ISREG(mode):
+            raise mfusepy.FuseOSError(errno.EPERM)  # no devices, pipes or sockets here
+        self._make_file(tree_path(path), mode)
+
+    def _make_file(self, target: str, mode: int) -> None:
+        """A regular file made and closed at once (mknod): what a create and a close would
+        do, its error returned to the caller (an empty take is refused, `X.star` stars)."""
+        self._refuse_writes()
+        if is_local_name(posixpath.basename(target)):
+            self._create_scratch(target, mode)
+            return
+        self._refuse_writes(target)
+        staged = self.writes.staged(
+            target, truncate=True, new=True, opener=calling_process(), mode=stat.S_IMODE(mode)
+        )
+        try:
+            self._until_done_or_interrupted(target, staged.finish)
+        except OSError:
+            if self.writes.refused(staged):
+                forget_in_kernel(target, at_once=True)
+            raise
+        finally:
+            staged.release()
 
     @translated
     def read(self, path: str, size: int, offset: int, fi: Any) -> bytes:
@@ -414,17 +471,61 @@ class VoiceOperations(mfusepy.Operations):
     @translated
     @recorded
     def flush(self, path: str, fi: Any) -> None:
+        """A close(): it ends a staged write when its writer is done (`StagedWrite`)."""
         handle = self._handle(fi)
+        if not isinstance(handle, StagedWrite):
+            return
+        caller = calling_process()
         try:
-            handle.flush()
+            self._until_done_or_interrupted(tree_path(path), lambda: handle.flush(caller))
+        except InterruptedError:
+            raise
         except OSError:
             if self.writes.refused(handle):  # a new file: it never came to be
                 forget_in_kernel(path, at_once=True)  # before close() returns, not later
             raise
 
+    def _until_done_or_interrupted(self, target: str, work: Callable[[], None]) -> None:
+        """Runs work, returning EINTR at once if the caller is interrupted (Ctrl-C of a
+        `cp` whose close() waits for the service). The work goes on to its end, bounded by
+        `--timeout`; errors.log says if it then fails."""
+        outcome: list[BaseException | None] = []
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                work()
+                outcome.append(None)
+            except BaseException as exc:  # handed to the waiting caller
+                outcome.append(exc)
+            finally:
+                finished.set()
+                if abandoned.is_set() and outcome[0] is not None:
+                    self._log_unseen(outcome[0])
+
+        abandoned = threading.Event()
+        threading.Thread(target=run, name=f"write {target}", daemon=True).start()
+        while not finished.wait(INTERRUPT_POLL):
+            if interrupted():
+                abandoned.set()
+                if not finished.is_set():
+                    raise InterruptedError(
+                        errno.EINTR,
+                        f"{target}: interrupted; what was already sent is completed, and "
+                        "/.voicefs/errors.log says if that fails",
+                    )
+        if outcome[0] is not None:
+            raise outcome[0]
+
+    def _log_unseen(self, error: BaseException) -> None:
+        if isinstance(error, OSError) and self.error_log is not None:
+            self.error_log.record(error)
+        elif not isinstance(error, OSError):
+            log.error("a write failed", exc_info=error)
+
     @translated
     def fsync(self, path: str, datasync: int, fi: Any) -> None:
-        self._handle(fi).flush()
+        self._handle(fi).sync()
 
     @translated
     def release(self, path: str, fi: Any) -> None:
@@ -439,7 +540,7 @@ class VoiceOperations(mfusepy.Operations):
     @recorded
     def mkdir(self, path: str, mode: int) -> None:
         self._refuse_writes()
-        if is_scratch_name(posixpath.basename(tree_path(path))):
+        if is_trash_name(posixpath.basename(tree_path(path))):
             # `.Trash-1000` and the like: no trash here, so a file manager deletes for good
             raise mfusepy.FuseOSError(errno.EPERM)
         self._refuse_writes(tree_path(path))
@@ -485,13 +586,13 @@ class VoiceOperations(mfusepy.Operations):
         if flags & RENAME_NOREPLACE and self._present(target):
             raise mfusepy.FuseOSError(errno.EEXIST)
         local = self.scratch.get(source)
-        if local is not None and is_scratch_name(posixpath.basename(target)):
+        if local is not None and is_local_name(posixpath.basename(target)):
             self.scratch.move(source, target)
-        elif local is not None:  # a scratch file renamed onto a meaningful name
+        elif local is not None:  # a scratch file renamed onto a meaningful name: that write
             self._refuse_writes(target)
-            self.writes.send(target, local)
+            self._until_done_or_interrupted(target, lambda: self.writes.send(target, local))
             self.scratch.remove(source)
-        elif is_scratch_name(posixpath.basename(target)):
+        elif is_local_name(posixpath.basename(target)):
             raise mfusepy.FuseOSError(errno.EPERM)  # what is on the service stays there
         else:
             self._refuse_writes(source)

@@ -60,8 +60,9 @@ class MountOptions:
         """A new filesystem for the mount (never a cached instance: it is made after the
         fork). Its listings are kept in the cache directory's store (`remembering`), and no
         call waits longer than `timeout` for one; a request that hears nothing for `timeout`
-        seconds (a stalled download too) fails, after the client's retries (none of a
-        connection to a service known to be away)."""
+        seconds (a stalled download, an upload's answer too) fails, and the service counts as
+        away; a request that would wait longer than `timeout` for the request budget, or for
+        a 429 to pass, fails at once."""
         return VoiceFileSystem(
             url=self.url,
             profile=self.profile,
@@ -69,6 +70,9 @@ class MountOptions:
             cache_storage=str(self.cache_dir / "state") if remembering else None,
             listings_wait=self.timeout,
             timeout=(self.timeout, self.timeout),
+            slow_timeout=(self.timeout, self.timeout),
+            budget_patience=self.timeout,
+            rate_limit_patience=self.timeout,
             skip_instance_cache=True,
         )
 

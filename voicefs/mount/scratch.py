@@ -1,36 +1,18 @@
-"""Files whose names mean nothing on the service (CONTRACT §3): editors' swap and backup
-files, rsync's temporary `.name.XXXXXX`, a file manager's `.goutputstream-*`, `.Trash-*`,
-macOS `._*` and `.DS_Store`. They live on local disk for the mount's life and are never sent;
-renaming one onto a meaningful name performs that write. So rsync, cp, editors and drag and
-drop work as on a local drive.
+"""Files whose names mean nothing on the service (CONTRACT §3; the names are
+`voicefs.tree.local_names`): editors' swap files, rsync's, sed's, perl's and Python's
+temporaries, downloads in progress, lock files. They live on local disk for the mount's life
+and are never sent; renaming one onto a meaningful name performs that write. So rsync, cp,
+editors, `sed -i` and atomic writers work as on a local drive.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import threading
 from pathlib import Path
 
 from voicefs.private import private_directory
-
-_SCRATCH = re.compile(
-    r"""(
-        \..+\.sw[a-z]            # vim swap files and probes: .name.swp, .swo, .swx, …
-      | .+~                      # backups: name~
-      | \.\#.+ | \#.+\#          # emacs lock and autosave files
-      | \..+\.[A-Za-z0-9]{6}     # rsync's temporary .name.XXXXXX
-      | \.goutputstream-.+       # GLib's atomic-replace temporary
-      | \.Trash(-\d+)?           # trash directories
-      | \._.+ | \.DS_Store       # macOS resource forks and folder settings
-    )""",
-    re.VERBOSE,
-)
-
-
-def is_scratch_name(name: str) -> bool:
-    return _SCRATCH.fullmatch(name) is not None
 
 
 class ScratchFiles:
@@ -45,9 +27,10 @@ class ScratchFiles:
     def _local_name(self, path: str) -> Path:
         return self.directory / hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()
 
-    def create(self, path: str) -> Path:
+    def create(self, path: str, mode: int = 0o644) -> Path:
         local = self._local_name(path)
         local.touch()
+        local.chmod(mode)
         with self._lock:
             self._files[path] = local
         return local

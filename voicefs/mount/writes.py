@@ -1,6 +1,7 @@
-"""Writes of meaningful names through the mount: staged on local disk, sent on the first
-flush after writing (so `close()` returns the service's answer), uploads journaled first so
-that a crash loses nothing, and the journal of a mount that died finished exactly once."""
+"""Writes of meaningful names through the mount: staged on local disk, sent when the writer
+is done with the file (`StagedWrite` says when; the writer's `close()` returns the service's
+answer), uploads journaled first so that a crash loses nothing, and the journal of a mount
+that died finished exactly once."""
 
 from __future__ import annotations
 
@@ -43,9 +44,12 @@ class Writes:
         self._truncated: dict[str, int] = {}  # control files truncated by path, until opened
         self._lock = threading.Lock()
 
-    def staged(self, target: str, *, truncate: bool, new: bool = False) -> StagedWrite:
-        """A staged write of target; refused at once (EPERM) where writing means nothing. A
-        new or truncated file counts as changed (`touch X.star` stars)."""
+    def staged(
+        self, target: str, *, truncate: bool, opener: int, new: bool = False, mode: int = 0o644
+    ) -> StagedWrite:
+        """A staged write of target by process `opener`; refused at once (EPERM) where writing
+        means nothing. A new or truncated file counts as written once it is closed (`touch
+        X.star` stars; an empty new take is refused at its release)."""
         writer = self.fs.writer(target)
 
         def commit(staged: Path) -> None:
@@ -61,19 +65,33 @@ class Writes:
             kept = self._truncated.pop(target, None)
         if not truncate:  # an edit in place: start from what the file shows
             content = self._current_content(target)
-            local.write_bytes(content if kept is None else content[:kept])
+            self._stage_copy(target, local, content if kept is None else content[:kept])
         handle = StagedWrite(
             target,
             local,
             commit,
             truncate=truncate,
-            changed=truncate or new,
+            mode=mode,
+            created=truncate or new,
+            opener=opener,
+            content_matters=writer.content_matters,
+            sends_once=self.is_upload(target),
             on_release=self._released,
         )
         if new:
             with self._lock:
                 self._pending[target] = handle
         return handle
+
+    @staticmethod
+    def _stage_copy(target: str, local: Path, content: bytes) -> None:
+        try:
+            local.write_bytes(content)
+        except OSError as exc:
+            local.unlink(missing_ok=True)
+            raise OSError(
+                exc.errno, f"{target}: cannot stage the file for writing: {exc.strerror}"
+            ) from exc
 
     def pending(self, target: str) -> Path | None:
         """The staged file of a new file still being written (it has no node yet)."""
@@ -159,5 +177,7 @@ class Writes:
     def _released(self, handle: StagedWrite) -> None:
         still_new = self.refused(handle)  # a new file still standing at its path goes now
         handle.local.unlink(missing_ok=True)
+        if handle.unseen_error is not None:  # sent at the release: no close() returned it
+            self.fs.tree.errors.record(handle.unseen_error)
         if still_new and not handle.sent:  # never sent: the name the kernel saw created is gone
             self._forget_in_kernel(handle.path)

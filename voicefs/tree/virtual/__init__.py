@@ -112,7 +112,7 @@ class VirtualFiles:
             with self.tree.errors.all_errors_at(path):
                 return action(staged)
 
-        return write
+        return Writer(write, action.content_matters)
 
     def _action(
         self, parent: Node, name: str, path: str, existing: Node | None, progress: Progress | None
@@ -128,7 +128,7 @@ class VirtualFiles:
             generated, target = self._files[existing.role], existing
             if not generated.writable:
                 raise path_error(errno.EPERM, "this file is read-only", path)
-            return lambda staged: generated.write(target, staged)
+            return Writer(lambda staged: generated.write(target, staged), generated.content_matters)
         if existing is None:
             writer = self._new_file_writer(parent, name, progress)
             if writer is not None:
@@ -139,20 +139,24 @@ class VirtualFiles:
         raise path_error(errno.EPERM, f"Nothing can be written here: {what}", path)
 
     def _new_file_writer(self, parent: Node, name: str, progress: Progress | None) -> Writer | None:
-        audio = posixpath.splitext(name)[1].lower() in names.AUDIO_EXTENSIONS
+        audio = names.split_extension(name)[1].lower() in names.AUDIO_EXTENSIONS
         if parent.kind == NodeKind.FOLDER and audio:
-            return lambda staged: self.sources.upload(parent, name, staged, progress)
+            return Writer(lambda staged: self.sources.upload(parent, name, staged, progress))
         if parent.kind == NodeKind.FOLDER and name.endswith(names.TTS_SUFFIX):
-            return lambda staged: self.sources.write_tts(parent, name, staged)
+            return Writer(lambda staged: self.sources.write_tts(parent, name, staged))
         if parent.role == Role.CALIBRATIONS and audio:
             path = posixpath.join(parent.path, name)
-            return lambda staged: self.calibration_audio.create(path, staged)
+            return Writer(lambda staged: self.calibration_audio.create(path, staged))
         if parent.role == Role.VOICE and name == VOICE_FAVORITE:
-            return lambda staged: self.voice_changes.set_favorite(parent, True)
+            return Writer(
+                lambda staged: self.voice_changes.set_favorite(parent, True), content_matters=False
+            )
         companion = self._new_companion(parent, name)
         if companion is not None:
             generated = self._files[companion.role or Role.STAR]
-            return lambda staged: generated.write(companion, staged)
+            return Writer(
+                lambda staged: generated.write(companion, staged), generated.content_matters
+            )
         return None
 
     def _new_companion(self, parent: Node, name: str) -> Node | None:

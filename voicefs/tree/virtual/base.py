@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import threading
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,8 +25,20 @@ from voicefs.tree.nodes import Node
 
 CONTROL_TEXT_MAX = 1 << 20  # control files are text for people: refuse megabytes at once
 
-Writer = Callable[[Path], Any]
-"""What closing a written file does: called with the path of the staged bytes."""
+
+@dataclass(frozen=True)
+class Writer:
+    """What closing a written file does: `writer(staged)` with the path of the staged bytes."""
+
+    action: Callable[[Path], Any]
+    content_matters: bool = True
+    """False where creating the file is the whole act (`X.star`, a voice's `favorite`): a
+    drive does it at the first close, written or not; elsewhere a close with nothing written
+    is not the end of the file (a shell's redirection closes one copy before writing)."""
+
+    def __call__(self, staged: Path) -> Any:
+        return self.action(staged)
+
 
 T = TypeVar("T")
 
@@ -56,6 +69,7 @@ class GeneratedFile:
     say so, so that a write of a read-only file is refused at open, not at close."""
 
     writable = False
+    content_matters = True  # False: creating the file is the whole act (see `Writer`)
 
     def read(self, node: Node) -> bytes:
         raise path_error(errno.EPERM, "this file cannot be read", node.path)

@@ -53,6 +53,7 @@ class Companions:
 
 class StarFile(GeneratedFile):
     writable = True
+    content_matters = False
 
     def __init__(self, companions: Companions) -> None:
         self.companions = companions

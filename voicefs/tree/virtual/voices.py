@@ -62,6 +62,7 @@ class FavoriteFile(GeneratedFile):
     """Present exactly when the voice is a favorite; creating it marks, deleting unmarks."""
 
     writable = True
+    content_matters = False
 
     def __init__(self, changes: VoiceChanges) -> None:
         self.changes = changes
