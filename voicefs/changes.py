@@ -47,9 +47,11 @@ class Changes:
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         shown = self._without_protocol(path).strip("/") or "/"
         path = self._strip_protocol(path)
+        parent_path, name = posixpath.dirname(path), posixpath.basename(path)
+        with self.tree.errors_at(shown):  # before anything is sent or any parent made
+            names.check_new_name(shown, name)
         if self.exists(path):
             raise path_error(errno.EEXIST, "File exists", shown)
-        parent_path, name = posixpath.dirname(path), posixpath.basename(path)
         refused = path_error(
             errno.EPERM,
             "Directories can only be made at the top (a project) or in a project (a folder)",
@@ -87,8 +89,10 @@ class Changes:
         **kwargs: Any,
     ) -> None:
         """Renames within a directory (project, folder, label); see CONTRACT §3 for moves."""
-        source = self._node(path1)
         target = self._strip_protocol(path2)
+        with self.tree.errors_at(target):
+            names.check_new_name(target, posixpath.basename(target))
+        source = self._node(path1)
         if self.exists(target):
             raise path_error(errno.EEXIST, "File exists", target)
         same_directory = posixpath.dirname(target) == source.parent_path
@@ -126,7 +130,7 @@ class Changes:
                 "Recordings cannot move between folders: copy it, then delete the original",
                 source.path,
             )
-        stem, extension = posixpath.splitext(posixpath.basename(target))
+        stem, extension = names.split_extension(posixpath.basename(target))
         audio_extension = names.extension_of(recording.file_name, recording.url)
         if extension != audio_extension or not stem:
             raise path_error(

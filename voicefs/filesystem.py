@@ -34,6 +34,7 @@ from voicefs.files import (
     StagedWrite,
 )
 from voicefs.scripting import ScriptMethods
+from voicefs.tree import names
 from voicefs.tree.cache import (
     DEFAULT_MAX_ENTRIES,
     DEFAULT_MISSING_TTL,
@@ -436,8 +437,10 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
     def writer(self, path: str, progress: Progress | None = None) -> Writer:
         """What closing a file written at path does; refuses at once what cannot be written.
         A name already listed in the cache is taken as existing: writes trust the listing,
-        so N uploads into a listed folder cost N requests."""
+        so N uploads into a listed folder cost N requests. A name too long or with control
+        characters is refused before anything is sent (`names.check_new_name`)."""
         with self.tree.errors_at(path):
+            names.check_new_name(path, posixpath.basename(path))
             parent = self.tree.resolve(posixpath.dirname(path))
             try:
                 existing: Node | None = self.tree.resolve(path, reread_missing=False)

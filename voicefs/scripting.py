@@ -81,9 +81,11 @@ class ScriptMethods:
     def tts(self, folder: str, name: str, text: str, language: str | None = None) -> str:
         """Creates a text-to-speech original `name` in a folder, as writing
         `<name>.tts.txt` does; returns its path (`<name>.wav.processing` until done)."""
-        node = self._node(folder)
         label = posixpath.splitext(name)[0] if name.lower().endswith(".wav") else name
         source = f"{folder}/{label}{names.TTS_SUFFIX}"
+        with self.tree.errors_at(source):
+            names.check_new_name(source, label + names.DEFAULT_EXTENSION)
+        node = self._node(folder)
         if node.kind != NodeKind.FOLDER:
             raise path_error(errno.EPERM, "Text-to-speech originals are made in a folder", source)
         try:

@@ -21,15 +21,17 @@ def errors_at(path: str) -> Iterator[None]:
     try:
         yield
     except ServiceError as exc:
-        path = shown(path)
+        named = shown(path)
         reason = exc.strerror or str(exc)
-        if reason.startswith(f"{path}: "):
+        if reason.startswith(f"{named}: "):
             raise
-        if exc.operation:  # the client's wording names ids; the caller's path replaces it
+        if path and reason.startswith(f"{path}: "):  # its control characters not yet escaped
+            reason = reason.removeprefix(f"{path}: ")
+        elif exc.operation:  # the client's wording names ids; the caller's path replaces it
             reason = reason.removeprefix(f"{exc.operation}: ")
         raised = type(exc)(
             exc.errno or errno.EIO,
-            f"{path}: {reason}",
+            f"{named}: {reason}",
             status=exc.status,
             detail=exc.detail,
             operation=exc.operation,
@@ -51,8 +53,26 @@ def path_error(code: int, message: str, path: str) -> OSError:
 
 
 def shown(path: str) -> str:
-    """A path as messages name it: the top of the account is `/`, not an empty string."""
-    return path or "/"
+    """A path as messages name it: the top of the account is `/`, not an empty string, and
+    control characters are escaped (`printable`)."""
+    return printable(path) or "/"
+
+
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def printable(text: str) -> str:
+    """text with each control character (U+0000-U+001F, U+007F-U+009F) written as an escape,
+    `\\t`, `\\n`, `\\r` or `\\x1b`: what messages and errors.log show of names, so that no
+    name can move a terminal's cursor or colour its text."""
+    if not any(_is_control(character) for character in text):
+        return text
+    return "".join(_ESCAPES.get(c, f"\\x{ord(c):02x}") if _is_control(c) else c for c in text)
+
+
+def _is_control(character: str) -> bool:
+    code = ord(character)
+    return code < 0x20 or 0x7F <= code <= 0x9F
 
 
 class ErrorLog:
@@ -69,15 +89,16 @@ class ErrorLog:
             return
         error._voicefs_logged = True  # type: ignore[attr-defined]
         code = errno.errorcode.get(error.errno or errno.EIO, "EIO")
-        reason = " ".join((error.strerror or str(error)).split())
+        reason = printable(" ".join((error.strerror or str(error)).split()))
         with self._lock:
             self._lines.append(f"{_now()} {code} {reason}")
 
     def health_changed(self, before: HealthState, after: HealthState) -> None:
         """One line per change of the service's availability, not one per failed request."""
         reason = f" ({after.last_error})" if after.availability != Availability.ONLINE else ""
+        line = printable(" ".join(f"service {after.describe()}{reason}".split()))
         with self._lock:
-            self._lines.append(f"{_now()} service {after.describe()}{reason}")
+            self._lines.append(f"{_now()} {line}")
 
     def text(self) -> str:
         with self._lock:

@@ -7,13 +7,16 @@ come and go; within one directory every name is unique. Writes map names back wi
 
 from __future__ import annotations
 
+import errno
 import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
+from voicefs.api.errors import InvalidRequestError, NameTooLongError
 from voicefs.api.records import RecordingState, RecordingType
+from voicefs.tree.errors import printable, shown
 
 AUDIO_EXTENSIONS = (".wav", ".ogg", ".mp3", ".flac")
 DEFAULT_EXTENSION = ".wav"
@@ -25,6 +28,7 @@ SIDECAR_SUFFIX = ".conversions"
 STAR_SUFFIX = ".star"
 NOTE_SUFFIX = ".note.txt"
 TTS_SUFFIX = ".tts.txt"
+NAME_MAX_BYTES = 255  # a path component, in UTF-8: what the mount's statfs reports as namelen
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -43,11 +47,47 @@ def unescape(component: str) -> str:
     return component.replace(SLASH, "/")
 
 
+def split_extension(name: str) -> tuple[str, str]:
+    """`take.wav` -> ("take", ".wav"): a name's stem and extension (from its last dot).
+
+    Unlike `posixpath.splitext`, leading dots belong to the stem, so `..wav` is (".", ".wav")
+    and `...wav` is ("..", ".wav"): names that end in `.wav` are WAV names. A name with
+    nothing before its only dot (`.wav`, a hidden file) has no extension, as in splitext.
+    """
+    dot = name.rfind(".")
+    if dot <= 0:
+        return name, ""
+    return name[:dot], name[dot:]
+
+
+def check_new_name(path: str, component: str) -> None:
+    """Refuses, before anything is sent, a name the drive would create (a project, folder,
+    upload, companion or new label) that no file system could hold or show safely:
+    over `NAME_MAX_BYTES` bytes of UTF-8 (ENAMETOOLONG) or with a control character,
+    U+0000-U+001F, U+007F or U+0080-U+009F (EINVAL, a ValueError). `path` is what the
+    message names, `component` the new name in it."""
+    size = len(component.encode("utf-8", "surrogatepass"))
+    if size > NAME_MAX_BYTES:
+        detail = f"a name is at most {NAME_MAX_BYTES} bytes (UTF-8), this one has {size}"
+        raise NameTooLongError(
+            errno.ENAMETOOLONG, f"{shown(path)}: File name too long: {detail}", detail=detail
+        )
+    control = next((c for c in component if _is_control(c)), None)
+    if control is not None:
+        detail = f"names cannot hold control characters, this one has {printable(control)}"
+        raise InvalidRequestError(errno.EINVAL, f"{shown(path)}: {detail}", detail=detail)
+
+
+def _is_control(character: str) -> bool:
+    code = ord(character)
+    return code < 0x20 or 0x7F <= code <= 0x9F
+
+
 def extension_of(file_name: str | None, url: str | None = None) -> str:
     """The lower-case extension of the file name, else of the URL's path, else ".wav"."""
     for candidate in (file_name, (url or "").split("?", 1)[0]):
         if candidate:
-            extension = posixpath.splitext(posixpath.basename(candidate))[1].lower()
+            extension = split_extension(posixpath.basename(candidate))[1].lower()
             if extension and extension != ".":
                 return extension
     return DEFAULT_EXTENSION
@@ -90,7 +130,7 @@ def base_name(recording: Nameable) -> str:
 def with_id_suffix(name: str, entry_id: str, *, keep_extension: bool, digits: int = 8) -> str:
     """`take.wav` -> `take ~1a2b3c4d.wav`: the name of a later entry that would collide."""
     tag = entry_id.replace("-", "")[:digits]
-    stem, extension = posixpath.splitext(name) if keep_extension else (name, "")
+    stem, extension = split_extension(name) if keep_extension else (name, "")
     if not stem:  # ".wav" alone: the extension is the whole name
         stem, extension = name, ""
     return f"{stem} ~{tag}{extension}"

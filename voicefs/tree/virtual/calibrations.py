@@ -51,7 +51,7 @@ class CalibrationAudio(GeneratedFile):
     def create(self, path: str, staged: Path) -> None:
         """A new calibration from audio written as `path` in calibrations/."""
         name = posixpath.basename(path)
-        stem, extension = posixpath.splitext(name)
+        stem, extension = names.split_extension(name)
         check_audio_file(path, extension, staged)
         with self.tree.errors_at(path):
             self.tree.client.create_calibration(names.unescape(stem), staged, file_name=name)

@@ -30,7 +30,7 @@ class Sources:
     ) -> Recording:
         """Uploads the audio at `staged` as the original `name` of the folder."""
         path = posixpath.join(folder.path, name)
-        check_audio_file(path, posixpath.splitext(name)[1], staged)
+        check_audio_file(path, names.split_extension(name)[1], staged)
         with self.tree.errors_at(path):
             recording = self.client.upload_recording(
                 folder.folder_of().id, staged, file_name=name, progress=progress
