@@ -1,7 +1,7 @@
 """The audio cache against the emulator over HTTP: one streaming GET per cold file however it is
 read, none for a cached file (also after a remount), ranged GETs only for far reads, a bounded
-directory that keeps open files readable, and download failures as EIO that a later read
-recovers from."""
+directory that keeps open files readable, download failures as EIO that a later read
+recovers from, and a full disk (a real tmpfs) that only stops the audio being kept."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,8 @@ import pytest
 from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess
 from voicefs.api import VoiceClient
-from voicefs.mount.audio_cache import AudioCache, CachedAudio
+from voicefs.mount.audio_cache import MIN_FREE, AudioCache, CachedAudio
+from voicefs.tree.tree import CacheSpace
 
 KiB, MiB = 1 << 10, 1 << 20
 AUDIO_ROUTE = "GET /api/{file_url:path}"
@@ -313,3 +315,104 @@ def test_start_removes_stale_parts_of_dead_processes_only(tmp_path: Path) -> Non
             cache.reader(bad, "/api/x", 10)
         assert failure.value.errno == errno.EINVAL
     cache.close()
+
+
+@contextmanager
+def small_disk(directory: Path, size: int) -> Iterator[Path]:
+    """A tmpfs of `size` bytes at directory, unmounted afterwards (CI runs as root)."""
+    if os.geteuid() != 0:
+        pytest.fail("mounting a tmpfs needs root, as CI runs the tests")
+    directory.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)], check=True
+    )
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", str(directory)], check=True)
+
+
+def free_bytes(directory: Path) -> int:
+    info = os.statvfs(directory)
+    return info.f_bavail * info.f_frsize
+
+
+def test_a_recording_larger_than_the_free_space_is_read_uncached(
+    emulator: EmulatorProcess, client: VoiceClient, audio: Audio, tmp_path: Path
+) -> None:
+    told: list[tuple[str, OSError]] = []
+    with small_disk(tmp_path / "disk", 2 * MiB) as disk:
+        cache = AudioCache(
+            disk / "audio",
+            1 << 30,
+            client.iter_download,
+            on_uncached=lambda key, error: told.append((key, error)),
+        )
+        emulator.reset_request_counts()
+        reader = cache.reader(audio.key, audio.url, audio.size)
+        try:
+            assert read_all(reader) == audio.data
+            assert downloads(emulator) == -(-audio.size // MiB)  # one ranged GET per MiB
+            again = cache.reader(audio.key, audio.url, audio.size)
+            tail = audio.size - 5000
+            assert again.read(tail, 9000) == audio.data[tail:]
+            again.close()
+            space = cache.space()
+        finally:
+            reader.close()
+            cache.close()
+        assert os.listdir(disk / "audio") == []
+    assert [key for key, _ in told] == [audio.key]  # once, however often it is read
+    error = told[0][1]
+    assert error.errno == errno.ENOSPC
+    assert str(error) == (
+        f"[Errno 28] {audio.key}: not kept in the audio cache: no space left in "
+        f"{disk / 'audio'}; read from the service"
+    )
+    assert space is not None and space.full and space.directory == str(disk / "audio")
+    assert 0 < space.free_bytes <= 2 * MiB
+
+
+def test_a_disk_that_fills_during_the_download_goes_on_from_the_service(
+    client: VoiceClient, audio: Audio, tmp_path: Path
+) -> None:
+    """Another program fills the disk while the recording is being kept: the partial file
+    goes (and its space with it, although a reader still holds it) and reads go on."""
+    told: list[str] = []
+    with small_disk(tmp_path / "disk", 8 * MiB) as disk:
+        filler, filled = disk / "filler", list[bool]()
+
+        def fetch(url: str, start: int, end: int | None) -> Iterator[bytes]:
+            for number, chunk in enumerate(client.iter_download(url, start, end)):
+                if (start, end) == (0, None) and number == 1 and not filled:  # one chunk kept
+                    filled.append(True)
+                    left = str(free_bytes(disk) - 64 * KiB)
+                    subprocess.run(["fallocate", "-l", left, str(filler)], check=True)
+                yield chunk
+
+        cache = AudioCache(
+            disk / "audio", 1 << 30, fetch, on_uncached=lambda key, _: told.append(key)
+        )
+        assert cache.space() == CacheSpace(str(disk / "audio"), 8 * MiB, False)
+        assert 8 * MiB - MIN_FREE > audio.size  # room for it: the download starts
+        reader = cache.reader(audio.key, audio.url, audio.size)
+        try:
+            assert read_all(reader, 64 * KiB) == audio.data
+            assert parts(disk / "audio") == [] and told == [audio.key]
+            after = cache.space()
+            assert after is not None and after.full
+            assert after.free_bytes >= 64 * KiB + MiB  # the first chunk's space is free again
+            second = cache.reader(audio.key, audio.url, audio.size)
+            assert read_all(second) == audio.data  # not kept (no room), and not told again
+            second.close()
+            assert told == [audio.key] and os.listdir(disk / "audio") == []
+            filler.unlink()
+            assert cache.space() == CacheSpace(str(disk / "audio"), 8 * MiB, False)
+            third = cache.reader(audio.key, audio.url, audio.size)
+            assert read_all(third) == audio.data  # room again: kept
+            third.close()
+        finally:
+            reader.close()
+            cache.close()
+        assert os.listdir(disk / "audio") == [audio.key]
+        assert (disk / "audio" / audio.key).read_bytes() == audio.data

@@ -7,12 +7,18 @@ Only a read far beyond what has arrived (a player jumping ahead, a tag reader at
 fetches its own range. Complete files go least recently used first, by mtime, so a new process
 knows the order; each process writes its own partial files, so two mounts can share the
 directory.
+
+When the directory's disk has no room for a recording (less free than its size, or ENOSPC or
+EDQUOT while its partial file fills), the partial file goes and the recording is read from the
+service instead, a ranged GET per RANGE_BLOCK: readable, only not kept. Whoever made the cache
+is told once per recording (`on_uncached`), and `space()` says whether the directory is full.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import re
 import secrets
@@ -24,19 +30,47 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from voicefs.private import private_directory
+from voicefs.tree.tree import CacheSpace
+
+log = logging.getLogger("voicefs.mount")
 
 Fetch = Callable[[str, int, int | None], Iterator[bytes]]
 """fetch(url, start, end_exclusive_or_None) -> chunks: `VoiceClient.iter_download`."""
+Uncached = Callable[[str, OSError], None]
+"""on_uncached(key, error): the recording `key` is read without being kept, for `error`."""
 
 KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")  # no dot: never a partial file's name
 PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.part-(?P<pid>\d+)-[0-9a-f]+")
 RANGE_BLOCK = 1 << 20  # a far read fetches at least this much, for the reads that follow it
 STALE_SECONDS = 3600.0
 CLOSE_WAIT = 10.0  # a download blocked in a socket read stops at its next chunk or timeout
+MIN_FREE = 1 << 20  # a recording is kept only if this much stays free; less is a full disk
+NO_SPACE = {errno.ENOSPC: "no space left", errno.EDQUOT: "disk quota exceeded"}
 
 
 def _failed(key: str, reason: str) -> OSError:
     return OSError(errno.EIO, f"{key}: download failed: {reason}")
+
+
+class _NoSpace(OSError):
+    """The cache directory's disk had no room for a recording: a local ENOSPC or EDQUOT (the
+    client's EDQUOT, credits, is another matter)."""
+
+
+@contextlib.contextmanager
+def _room() -> Iterator[None]:
+    """Local writes into the cache directory: running out of space is `_NoSpace`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise _NoSpace(exc.errno, exc.strerror, exc.filename) from exc
+        raise
+
+
+def _free_bytes(directory: Path) -> int:
+    info = os.statvfs(directory)
+    return info.f_bavail * info.f_frsize
 
 
 def _reason(exc: BaseException) -> str:
@@ -73,10 +107,12 @@ class _Download:
         self.key, self.url, self.size = key, url, size
         self.part = directory / f"{key}.part-{os.getpid()}-{secrets.token_hex(6)}"
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        self.fd = os.open(self.part, flags, 0o600)  # closed by `finish`, after leaving the map
+        with _room():
+            self.fd = os.open(self.part, flags, 0o600)  # closed by `finish`, after leaving the map
         self.filled = 0
         self.complete = False
         self.error: str | None = None
+        self.no_space: _NoSpace | None = None  # set before `error`: read from the service
         self.changed = threading.Condition()
 
     def append(self, chunk: bytes) -> None:
@@ -85,17 +121,21 @@ class _Download:
         if self.filled + len(chunk) > self.size:
             raise ValueError(f"more than the expected {self.size} bytes")
         view = memoryview(chunk)
-        while view:
-            view = view[os.write(self.fd, view) :]
+        with _room():
+            while view:
+                view = view[os.write(self.fd, view) :]
         with self.changed:
             self.filled += len(chunk)
             self.changed.notify_all()
 
     def wait(self, offset: int, end: int, far_seek: int) -> bool:
         """True once [offset, end) has arrived; False at once when `offset` is more than
-        `far_seek` beyond it. Raises EIO when the download failed first."""
+        `far_seek` beyond it, or when the download stopped for lack of space. Raises EIO when
+        it failed otherwise."""
         with self.changed:
             while self.filled < end:
+                if self.no_space is not None:
+                    return False
                 if self.error is not None:
                     raise _failed(self.key, self.error)
                 if offset > self.filled + far_seek:
@@ -122,20 +162,31 @@ class _Download:
 class AudioCache:
     """Complete recordings at `<directory>/<key>`, at most `max_bytes` of them (LRU by mtime).
 
-    Thread-safe. Nothing happens until a read: no thread starts before the daemon forks."""
+    Thread-safe. Nothing happens until a read: no thread starts before the daemon forks.
+    A recording the directory has no room for is read from the service, and `on_uncached`
+    told so once (until a recording is kept again)."""
 
     def __init__(
-        self, directory: Path, max_bytes: int, fetch: Fetch, *, far_seek: int = 8 << 20
+        self,
+        directory: Path,
+        max_bytes: int,
+        fetch: Fetch,
+        *,
+        far_seek: int = 8 << 20,
+        on_uncached: Uncached | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.max_bytes = max_bytes
         self.far_seek = far_seek
         self._fetch = fetch
+        self._on_uncached = on_uncached
         self._lock = threading.Lock()
         self._downloads: dict[str, _Download] = {}
         self._threads: set[threading.Thread] = set()
         self._open: Counter[str] = Counter()
         self._closed = False
+        self._told: set[str] = set()  # recordings not kept since the last one kept
+        self._wanted: int | None = None  # the size of the last one, while none was kept since
         private_directory(self.directory)
         self._remove_stale_parts()
         self.evict()  # --cache-size may have shrunk since the last mount
@@ -150,6 +201,18 @@ class AudioCache:
             fd = self._open_complete(key, size)
             self._open[key] += 1
         return CachedAudio(self, key, url, size, fd)
+
+    def space(self) -> CacheSpace | None:
+        """The directory's free space, `full` below MIN_FREE or while the last recording that
+        did not fit still would not; None when it cannot be measured."""
+        try:
+            free = _free_bytes(self.directory)
+        except OSError:
+            return None
+        with self._lock:
+            wanted = self._wanted
+        full = free < MIN_FREE or (wanted is not None and free < wanted + MIN_FREE)
+        return CacheSpace(str(self.directory), free, full)
 
     def evict(self) -> None:
         """Removes least recently used complete files until they total at most `max_bytes`,
@@ -199,9 +262,10 @@ class AudioCache:
         _touch(fd)
         return fd
 
-    def _attach(self, key: str, url: str, size: int) -> tuple[int, _Download | None]:
+    def _attach(self, key: str, url: str, size: int) -> tuple[int, _Download | None] | None:
         """A descriptor for a reader of its own: the complete file, or the partial file of the
-        key's download (started here when none is running) with that download."""
+        key's download (started here when none is running) with that download; None when
+        there is no room to keep the recording, which is then read from the service."""
         with self._lock:
             if self._closed:
                 raise _failed(key, "the cache was closed")
@@ -210,14 +274,50 @@ class AudioCache:
                 fd = self._open_complete(key, size)
                 if fd is not None:
                     return fd, None
-                download = _Download(self.directory, key, url, size)
-                thread = threading.Thread(
-                    target=self._download, args=(download,), name=f"audio {key}", daemon=True
-                )
-                self._downloads[key] = download
-                self._threads.add(thread)
-                thread.start()
-            return os.dup(download.fd), download  # open: it is still in the map
+                try:
+                    if not self._room_for(size):
+                        raise _NoSpace(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                    download = _Download(self.directory, key, url, size)
+                except _NoSpace as exc:
+                    no_space = exc
+                else:
+                    thread = threading.Thread(
+                        target=self._download, args=(download,), name=f"audio {key}", daemon=True
+                    )
+                    self._downloads[key] = download
+                    self._threads.add(thread)
+                    thread.start()
+                    return os.dup(download.fd), download  # open: it is still in the map
+            else:
+                return os.dup(download.fd), download
+        self._not_kept(key, size, no_space)
+        return None
+
+    def _room_for(self, size: int) -> bool:
+        """Whether `size` more bytes leave MIN_FREE free (a disk that cannot say may try)."""
+        try:
+            return _free_bytes(self.directory) >= size + MIN_FREE
+        except OSError:
+            return True
+
+    def _not_kept(self, key: str, size: int, cause: OSError) -> None:
+        """Records that `key` is read without being kept, and tells `on_uncached` once."""
+        with self._lock:
+            self._wanted = size
+            told = key in self._told
+            self._told.add(key)
+        if told or self._on_uncached is None:
+            return
+        what = NO_SPACE.get(cause.errno or errno.ENOSPC, NO_SPACE[errno.ENOSPC])
+        error = OSError(
+            errno.ENOSPC,
+            f"{key}: not kept in the audio cache: {what} in {self.directory}; "
+            "read from the service",
+        )
+        try:
+            self._on_uncached(key, error)
+        except Exception:
+            log.exception("%s: telling that it is not kept failed", key)
 
     def _download(self, download: _Download) -> None:
         try:
@@ -226,7 +326,12 @@ class AudioCache:
                 if self._downloads.get(download.key) is download:
                     del self._downloads[download.key]  # before waking readers, so they retry
             download.finish(reason)
-            if reason is None:
+            if download.no_space is not None:
+                self._not_kept(download.key, download.size, download.no_space)
+            elif reason is None:
+                with self._lock:  # there was room again
+                    self._told.clear()
+                    self._wanted = None
                 with contextlib.suppress(OSError):  # no one to tell; the next download evicts
                     self.evict()
         finally:
@@ -235,7 +340,8 @@ class AudioCache:
 
     def _receive(self, download: _Download) -> str | None:
         """Streams the whole file into the partial file and renames it complete; returns why
-        that failed, or None."""
+        that failed, or None. Out of space, the partial file goes and is emptied at once (its
+        readers hold it open): they read from the service."""
         try:
             chunks = self._fetch(download.url, 0, None)
             try:
@@ -248,11 +354,17 @@ class AudioCache:
             if download.filled != download.size:
                 raise ValueError(f"received {download.filled} of {download.size} bytes")
             _touch(download.fd)
-            os.replace(download.part, self.directory / download.key)
+            with _room():
+                os.replace(download.part, self.directory / download.key)
             return None
         except Exception as exc:
             with contextlib.suppress(OSError):
                 os.unlink(download.part)
+            if isinstance(exc, _NoSpace):
+                with contextlib.suppress(OSError):
+                    os.ftruncate(download.fd, 0)
+                with download.changed:
+                    download.no_space = exc
             return _reason(exc)
 
     def _release(self, key: str) -> None:
@@ -276,7 +388,8 @@ class AudioCache:
 
 class CachedAudio:
     """One open recording: reads come from the complete file, or from the partial file as the
-    download fills it, or, far beyond what has arrived, from a ranged GET. Thread-safe."""
+    download fills it, or, far beyond what has arrived or when there is no room to keep it,
+    from ranged GETs. Thread-safe."""
 
     def __init__(self, cache: AudioCache, key: str, url: str, size: int, fd: int | None) -> None:
         self.key, self.url, self.size = key, url, size
@@ -287,6 +400,7 @@ class CachedAudio:
         self._download: _Download | None = None
         self._retired: list[int] = []  # failed downloads' files: other reads may still use them
         self._block: tuple[int, bytes] = (0, b"")  # the last ranged GET's bytes
+        self._uncached = False  # no room to keep it: every read is ranged
         self._closed = False
 
     def read(self, offset: int, size: int) -> bytes:
@@ -296,14 +410,19 @@ class CachedAudio:
         end = min(offset + size, self.size)
         if offset >= end:
             return b""
-        fd, download = self._source()
+        source = self._source()
+        if source is None:
+            return self._ranged(offset, end)
+        fd, download = source
         if download is None:
             return os.pread(fd, end - offset, offset)  # a regular file: all of it
         start, block = self._block
         if start <= offset and end <= start + len(block):
             return block[offset - start : end - start]
         if download.wait(offset, end, self._cache.far_seek):
-            return os.pread(fd, end - offset, offset)  # a regular file: all of it
+            data = os.pread(fd, end - offset, offset)  # a regular file: all of it,
+            if len(data) == end - offset:  # unless emptied for lack of space
+                return data
         return self._fetch_range(offset, end)
 
     def close(self) -> None:
@@ -316,9 +435,10 @@ class CachedAudio:
             os.close(fd)
         self._cache._release(self.key)
 
-    def _source(self) -> tuple[int, _Download | None]:
+    def _source(self) -> tuple[int, _Download | None] | None:
         """Where to read: the complete file, or the partial one with its download (joined or
-        started here on the first read, and again after a failure)."""
+        started here on the first read, and again after a failure); None for the service,
+        when there is no room to keep the recording."""
         with self._lock:
             if self._closed:
                 raise OSError(errno.EBADF, f"{self.key}: read after close")
@@ -327,16 +447,34 @@ class CachedAudio:
                 self._block = (0, b"")
             if self._fd is not None:
                 return self._fd, None
+            if self._download is not None and self._download.no_space is not None:
+                self._uncached = True
+            if self._uncached:
+                if self._partial is not None:
+                    self._retired.append(self._partial)  # emptied: it holds no space
+                self._partial = self._download = None
+                return None
             if self._partial is None or self._download is None or self._download.error:
                 if self._partial is not None:
                     self._retired.append(self._partial)
                 self._partial = self._download = None
-                fd, download = self._cache._attach(self.key, self.url, self.size)
+                attached = self._cache._attach(self.key, self.url, self.size)
+                if attached is None:
+                    self._uncached = True
+                    return None
+                fd, download = attached
                 if download is None:
                     self._fd = fd
                     return fd, None
                 self._partial, self._download = fd, download
             return self._partial, self._download
+
+    def _ranged(self, offset: int, end: int) -> bytes:
+        """[offset, end) from the last ranged GET's block, or from a new one."""
+        start, block = self._block
+        if start <= offset and end <= start + len(block):
+            return block[offset - start : end - start]
+        return self._fetch_range(offset, end)
 
     def _fetch_range(self, offset: int, end: int) -> bytes:
         """One ranged GET from `offset`, at least RANGE_BLOCK long, kept for the next reads."""

@@ -15,6 +15,7 @@ import errno
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -46,6 +47,16 @@ SAMPLE_TTL = 86400.0  # where a sample's audio is, and the audio itself, do not 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+@dataclass(frozen=True)
+class CacheSpace:
+    """Room for audio in the mount's cache directory, as status.json shows it: `full` when
+    what is read there cannot be kept (then it is read from the service instead)."""
+
+    directory: str
+    free_bytes: int
+    full: bool
+
+
 def _unsettled(recordings: Sequence[Recording]) -> bool:
     return any(r.is_processing for r in recordings)
 
@@ -59,6 +70,8 @@ class Tree:
         client.health.add_listener(self.errors.health_changed)
         # Paths written but not yet confirmed by the service (the mount's journal sets it).
         self.pending_uploads: Callable[[], list[str]] = list
+        # Room in the mount's audio cache, measured when asked (the mount sets it).
+        self.cache_space: Callable[[], CacheSpace | None] = lambda: None
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False

@@ -4,6 +4,7 @@ stats.json, errors.log and status.json on read; calibration.txt names the enable
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 from pathlib import Path
@@ -72,7 +73,8 @@ class ErrorsFile(GeneratedFile):
 
 class StatusFile(GeneratedFile):
     """Whether the service answers (online, offline since …, rate limited until …), the last
-    error, and the uploads written but not yet confirmed by the service. Costs no request."""
+    error, the uploads written but not yet confirmed by the service, and (in the mount) the
+    room left for audio in the cache directory. Costs no request."""
 
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
@@ -80,6 +82,9 @@ class StatusFile(GeneratedFile):
     def read(self, node: Node) -> bytes:
         status = self.tree.client.health.state.as_json()
         status["pending_uploads"] = sorted(self.tree.pending_uploads())
+        space = self.tree.cache_space()
+        if space is not None:
+            status["cache"] = dataclasses.asdict(space)
         return json_bytes(status)
 
 
