@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from hypothesis import given
+import pytest
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from voicefs.tree import names
+from voicefs.tree.errors import is_control, printable
 
 EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -141,3 +144,69 @@ def test_directories_with_the_same_name() -> None:
     assert assigned == {"aaaaaaaa-1": "Takes", "bbbbbbbb-2": "Takes ~bbbbbbbb"}
     assert names.directory_name("", "id-1") == "id-1"
     assert names.directory_name("..", "id-1") == "．．"
+
+
+@pytest.mark.parametrize(
+    ("name", "split"),
+    [
+        ("take.wav", ("take", ".wav")),
+        ("..wav", (".", ".wav")),
+        ("...wav", ("..", ".wav")),
+        ("..flac", (".", ".flac")),
+        (".wav", (".wav", "")),  # a hidden file with no extension, as in posixpath
+        ("a.b.wav", ("a.b", ".wav")),
+        ("take", ("take", "")),
+    ],
+)
+def test_split_extension_keeps_leading_dots_in_the_stem(name: str, split: tuple[str, str]) -> None:
+    assert names.split_extension(name) == split
+
+
+def test_names_of_dots_keep_their_extension() -> None:
+    assert names.extension_of("..ogg") == ".ogg"
+    assert names.with_id_suffix("..wav", "1a2b3c4d-9", keep_extension=True) == ". ~1a2b3c4d.wav"
+
+
+@given(st.text(min_size=1, max_size=30), extensions)
+def test_a_name_ending_in_an_audio_extension_has_it(stem: str, extension: str) -> None:
+    assume(stem.strip("."))  # a stem of dots only is no different, but "" is a hidden file
+    assert names.split_extension(stem.lstrip(".") + extension)[1] == extension
+    assert names.split_extension("." * len(stem) + extension)[1] == extension
+
+
+@pytest.mark.parametrize("name", ["x" * 255, "é" * 127 + "x", "😀" * 63 + "abc"])
+def test_a_name_of_255_bytes_is_allowed(name: str) -> None:
+    assert len(name.encode()) == 255
+    names.check_new_name(f"P/{name}", name)
+
+
+@pytest.mark.parametrize("name", ["x" * 256, "é" * 128, "😀" * 64])
+def test_a_name_over_255_bytes_is_too_long(name: str) -> None:
+    with pytest.raises(OSError) as caught:
+        names.check_new_name(f"P/F/{name}", name)
+    assert caught.value.errno == errno.ENAMETOOLONG
+    assert f"P/F/{name}" in str(caught.value) and "255 bytes" in str(caught.value)
+
+
+@given(
+    st.text(max_size=5),
+    st.characters(min_codepoint=0, max_codepoint=0x9F).filter(
+        lambda c: ord(c) < 0x20 or ord(c) >= 0x7F
+    ),
+    st.text(max_size=5),
+)
+def test_a_control_character_is_refused_and_shown_escaped(
+    before: str, control: str, after: str
+) -> None:
+    name = before + control + after
+    with pytest.raises(ValueError) as caught:
+        names.check_new_name(f"P/{name}", name)
+    error = caught.value
+    assert isinstance(error, OSError) and error.errno == errno.EINVAL
+    assert printable(f"P/{name}") in str(error)
+    assert not any(is_control(c) for c in str(error))
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=["Cc", "Cs"]), min_size=1, max_size=40))
+def test_printable_names_pass(name: str) -> None:
+    names.check_new_name(f"P/{name}", name)

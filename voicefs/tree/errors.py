@@ -65,12 +65,13 @@ def printable(text: str) -> str:
     """text with each control character (U+0000-U+001F, U+007F-U+009F) written as an escape,
     `\\t`, `\\n`, `\\r` or `\\x1b`: what messages and errors.log show of names, so that no
     name can move a terminal's cursor or colour its text."""
-    if not any(_is_control(character) for character in text):
+    if not any(is_control(character) for character in text):
         return text
-    return "".join(_ESCAPES.get(c, f"\\x{ord(c):02x}") if _is_control(c) else c for c in text)
+    return "".join(_ESCAPES.get(c, f"\\x{ord(c):02x}") if is_control(c) else c for c in text)
 
 
-def _is_control(character: str) -> bool:
+def is_control(character: str) -> bool:
+    """C0 and C1 control characters and DEL: U+0000-U+001F, U+007F-U+009F."""
     code = ord(character)
     return code < 0x20 or 0x7F <= code <= 0x9F
 

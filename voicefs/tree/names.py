@@ -16,7 +16,7 @@ from typing import Protocol
 
 from voicefs.api.errors import InvalidRequestError, NameTooLongError
 from voicefs.api.records import RecordingState, RecordingType
-from voicefs.tree.errors import printable, shown
+from voicefs.tree.errors import is_control, printable, shown
 
 AUDIO_EXTENSIONS = (".wav", ".ogg", ".mp3", ".flac")
 DEFAULT_EXTENSION = ".wav"
@@ -72,15 +72,10 @@ def check_new_name(path: str, component: str) -> None:
         raise NameTooLongError(
             errno.ENAMETOOLONG, f"{shown(path)}: File name too long: {detail}", detail=detail
         )
-    control = next((c for c in component if _is_control(c)), None)
+    control = next((c for c in component if is_control(c)), None)
     if control is not None:
         detail = f"names cannot hold control characters, this one has {printable(control)}"
         raise InvalidRequestError(errno.EINVAL, f"{shown(path)}: {detail}", detail=detail)
-
-
-def _is_control(character: str) -> bool:
-    code = ord(character)
-    return code < 0x20 or 0x7F <= code <= 0x9F
 
 
 def extension_of(file_name: str | None, url: str | None = None) -> str:
