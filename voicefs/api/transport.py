@@ -70,6 +70,23 @@ def never_sent(exc: BaseException) -> bool:
     return False
 
 
+def went_silent(exc: BaseException) -> bool:
+    """True when the service heard nothing or said nothing for a whole timeout: a read
+    timeout, or a body that could not be sent (urllib3 wraps that one as a connection
+    error)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    seen: BaseException | None = exc
+    for _ in range(4):  # requests -> urllib3 -> the socket's own error
+        if seen is None or not seen.args:
+            return False
+        inner = seen.args[-1] if isinstance(seen.args[-1], BaseException) else None
+        if isinstance(inner, TimeoutError):
+            return True
+        seen = getattr(inner, "reason", inner)
+    return False
+
+
 def retry_after_seconds(response: requests.Response, default: float = 1.0) -> float:
     """The 429's Retry-After in seconds (delta-seconds or an HTTP date)."""
     value = response.headers.get("Retry-After")
@@ -242,7 +259,7 @@ class Transport:
                 raise self._budget_spent(spent, operation) from spent
             except requests.RequestException as exc:
                 failures += 1
-                if own and isinstance(exc, requests.Timeout):
+                if own and went_silent(exc):
                     # silence for the whole timeout: the service is away, not slow
                     self.health.unreachable(str(unreachable(operation, exc).strerror))
                 if (idempotent or never_sent(exc)) and self._may_retry(failures, exc):
@@ -399,7 +416,7 @@ class Transport:
         to be away, or it stayed silent for the whole timeout: then the request fails at once
         instead of waiting through the timeout again (a dropped connection or a 5xx is still
         retried)."""
-        silent = never_sent(exc) or isinstance(exc, requests.Timeout)
+        silent = never_sent(exc) or went_silent(exc)
         if silent and self.health.state.availability == Availability.OFFLINE:
             return False
         return failures <= self.options.max_retries

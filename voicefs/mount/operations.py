@@ -36,6 +36,7 @@ from voicefs.mount.scratch import ScratchFiles
 from voicefs.mount.upkeep import Upkeep
 from voicefs.mount.writes import Writes
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
+from voicefs.tree import names
 from voicefs.tree.errors import ErrorLog
 from voicefs.tree.local_names import is_local_name, is_trash_name
 from voicefs.tree.nodes import Node, NodeKind, Role
@@ -112,9 +113,14 @@ class VoiceOperations(mfusepy.Operations):
             conn.max_readahead = READAHEAD
         self._fs = self._make_fs()
         self.settings.keep_in(self._fs.tree.cache.store)
+        errors = self._fs.tree.errors
         self._audio = AudioCache(
-            self.cache_dir / "audio", self.cache_size, self._fs.client.iter_download
+            self.cache_dir / "audio",
+            self.cache_size,
+            self._fs.client.iter_download,
+            on_uncached=lambda key, error: errors.record(error),
         )
+        self._fs.tree.cache_space = self._audio.space
         session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
         journal = Journal(self.cache_dir / "journal" / self._fs.client.account_digest())
@@ -411,6 +417,7 @@ class VoiceOperations(mfusepy.Operations):
         return 0
 
     def _create_scratch(self, target: str, mode: int) -> Path:
+        names.check_new_name(target, posixpath.basename(target))
         self._node(posixpath.dirname(target))  # the directory must exist
         return self.scratch.create(target, stat.S_IMODE(mode))
 
@@ -587,6 +594,7 @@ class VoiceOperations(mfusepy.Operations):
             raise mfusepy.FuseOSError(errno.EEXIST)
         local = self.scratch.get(source)
         if local is not None and is_local_name(posixpath.basename(target)):
+            names.check_new_name(target, posixpath.basename(target))
             self.scratch.move(source, target)
         elif local is not None:  # a scratch file renamed onto a meaningful name: that write
             self._refuse_writes(target)
