@@ -16,12 +16,15 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from fsspec.spec import AbstractBufferedFile
+
+from voicefs.tree.errors import path_error
 
 if TYPE_CHECKING:
     from voicefs.filesystem import VoiceFileSystem
@@ -59,10 +62,12 @@ class StagedWrite(io.RawIOBase):
         self.mode = "wb"
         self.autocommit = autocommit
         self._commit = commit
-        descriptor, staged = tempfile.mkstemp(prefix="voicefs-write-")
+        with staging_errors(path, Path(tempfile.gettempdir())):
+            descriptor, staged = tempfile.mkstemp(prefix="voicefs-write-")
         self._staged = Path(staged)
         self._file = os.fdopen(descriptor, "w+b")
         self._outcome: str | None = None  # "committed" or "discarded"
+        self._failure: OSError | None = None  # the local disk's error, which ends the file
 
     # -- io.RawIOBase -------------------------------------------------------------------------
 
@@ -77,7 +82,8 @@ class StagedWrite(io.RawIOBase):
 
     def write(self, data: Any) -> int:
         self._check_open()
-        return self._file.write(data)
+        with self._local_errors():
+            return self._file.write(data)
 
     def readinto(self, buffer: Any) -> int:
         self._check_open()
@@ -93,15 +99,28 @@ class StagedWrite(io.RawIOBase):
 
     def truncate(self, size: int | None = None) -> int:
         self._check_open()
-        return self._file.truncate(size)
+        with self._local_errors():
+            return self._file.truncate(size)
 
     def flush(self) -> None:
         if not self._file.closed:
-            self._file.flush()
+            with self._local_errors():
+                self._file.flush()
 
     def _check_open(self) -> None:
         if self.closed:
             raise ValueError(f"{self.path}: I/O operation on a closed file")
+
+    @contextmanager
+    def _local_errors(self) -> Iterator[None]:
+        """A failure of the staged file (a full disk) names the path, and ends the file: what
+        was staged is incomplete, so closing it sends nothing and raises the failure again."""
+        try:
+            with staging_errors(self.path, self._staged.parent):
+                yield
+        except OSError as exc:
+            self._failure = exc
+            raise
 
     # -- the outcome --------------------------------------------------------------------------
 
@@ -110,7 +129,11 @@ class StagedWrite(io.RawIOBase):
         if self.closed:
             return
         try:
-            self._file.close()
+            with self._local_errors():
+                self._file.close()
+            if self._failure is not None:
+                self._outcome = "discarded"
+                raise self._failure
             if self._outcome is None and self.autocommit:
                 self._outcome = "committed"
                 self._commit(self._staged)
@@ -121,6 +144,9 @@ class StagedWrite(io.RawIOBase):
 
     def commit(self) -> None:
         """Sends a file written inside a transaction (`autocommit=False`), once."""
+        if self._failure is not None:
+            self.discard()
+            raise self._failure
         if self._outcome is None:
             self._outcome = "committed"
             try:
@@ -133,7 +159,8 @@ class StagedWrite(io.RawIOBase):
         if self._outcome is None:
             self._outcome = "discarded"
         if not self.closed:
-            self._file.close()
+            with suppress(OSError):  # what could not be flushed is thrown away anyway
+                self._file.close()
             super().close()
         self._staged.unlink(missing_ok=True)
 
@@ -147,6 +174,21 @@ class StagedWrite(io.RawIOBase):
             self.discard()  # an interrupted write sends nothing (CONTRACT §3)
         else:
             self.close()
+
+
+@contextmanager
+def staging_errors(path: str, directory: Path) -> Iterator[None]:
+    """The local disk's errors while staging a write (a full disk: ENOSPC) as OSErrors that
+    name the path being written and where it was staged; nothing has been sent then."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None:
+            raise
+        reason = exc.strerror or str(exc)
+        raise path_error(
+            exc.errno, f"{reason} (staging it in {directory}); nothing was sent", path
+        ) from exc
 
 
 class StagedTextWrite(io.TextIOWrapper):
