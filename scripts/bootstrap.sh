@@ -10,9 +10,10 @@ PYTHON="${PYTHON:-python3}"
 
 # fuse3 + libfuse3-3: the mount (fusermount3 and the library mfusepy loads).
 # espeak-ng: real speech for the emulator's text-to-speech (it falls back to a synthetic voice).
-# rsync, sox, attr (getfattr), vim, libglib2.0-bin (gio): the tools the mount tests drive as a
-# user would.
-SYSTEM_PACKAGES=(fuse3 libfuse3-3 espeak-ng rsync sox attr vim libglib2.0-bin)
+# rsync, sox, attr (getfattr), vim, libglib2.0-bin (gio), pv, ffmpeg, curl, perl, sed: the
+# tools the mount tests drive as a user would (shell redirection, streamed WAV, in-place edits,
+# downloads renamed into place).
+SYSTEM_PACKAGES=(fuse3 libfuse3-3 espeak-ng rsync sox attr vim libglib2.0-bin pv ffmpeg curl perl sed)
 
 missing_system_packages() {
     local pkg
