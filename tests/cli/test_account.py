@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
-from tests.cli.conftest import FOLDER, Run, done, refused, run_voicefs
-from tests.emulator.helpers import tone
-from tests.emulator_process import Account
+from tests.cli.conftest import FOLDER, PROJECT, Run, done, refused, run_voicefs
+from tests.emulator.helpers import Api, tone
+from tests.emulator_process import Account, EmulatorProcess
 from tests.mount.mounting import mounted
 from voicefs.api.auth import config_path, read_profile
 
@@ -97,6 +98,35 @@ def test_status_shows_the_account_credits_and_each_mount(
     [drive] = [m for m in report["mounts"] if m["mountpoint"] == str(mountpoint)]
     assert drive["status"]["state"] == "online"
     assert drive["status"]["pending_uploads"] == []
+
+
+def test_status_shows_only_this_accounts_mounts_and_errors(
+    voicefs: Run, account: Account, emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    """Two accounts, each with a drive: each `voicefs status` shows its own drive, and none
+    of the other's state or errors (CONTRACT §7: errors.log is that account's)."""
+    other = emulator.new_account()
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    for owner in (account, other):
+        api = Api.of(owner)
+        api.folder(api.project(PROJECT)["id"], "Takes")
+    with (
+        mounted(account, mine, tmp_path / "cache-mine"),
+        mounted(other, theirs, tmp_path / "cache-theirs"),
+    ):
+        with pytest.raises(OSError):  # an error only the other account's drive logs
+            (theirs / FOLDER / "their-secret.wav").write_bytes(b"not audio at all")
+        assert "their-secret.wav" in (theirs / ".voicefs/errors.log").read_text()
+        printed = "\n".join(done(voicefs("status")))
+        report = json.loads(voicefs("status", "--json").stdout)
+        env = {"VOICEFS_URL": other.url, "VOICEFS_API_KEY": other.api_key}
+        printed_other = "\n".join(done(voicefs("status", env=env)))
+    assert f"mount    {mine}: online" in printed
+    assert str(theirs) not in printed and "their-secret" not in printed, printed
+    listed = [m["mountpoint"] for m in report["mounts"]]
+    assert str(mine) in listed and str(theirs) not in listed, listed
+    assert f"mount    {theirs}: online" in printed_other and "their-secret" in printed_other
+    assert str(mine) not in printed_other, printed_other
 
 
 def test_status_with_a_wrong_key_exits_1_and_says_why(voicefs: Run) -> None:

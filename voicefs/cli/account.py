@@ -128,6 +128,18 @@ def mount_status(mountpoint: str) -> MountStatus:
     return found
 
 
+def own_mounts(account: str | None) -> list[MountStatus]:
+    """The mounted drives of this account (`account_digest`; None when it cannot be told):
+    a drive whose status.json names another account is left out. A drive that cannot tell
+    (its process died, or it predates the field) is shown, so that a dead one is noticed."""
+    found = [mount_status(mountpoint) for mountpoint in voicefs_mounts()]
+    return [
+        drive
+        for drive in found
+        if account is None or drive.status.get("account", account) == account
+    ]
+
+
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
 @account_command
@@ -140,11 +152,12 @@ def status(account: Account, as_json: bool) -> None:
       voicefs status
       voicefs status --json
     """
-    mounts = [mount_status(mountpoint) for mountpoint in voicefs_mounts()]
-    report: dict[str, Any] = {"mounts": [vars(m) for m in mounts]}
     failure: Exception | None = None
+    mounts: list[MountStatus] | None = None
+    report: dict[str, Any] = {}
     try:
         client = account.filesystem.client
+        mounts = own_mounts(client.account_digest())
         user = client.whoami()
         credits = client.credits()
         report["account"] = {"email": user.email, "id": user.id, "url": client.url}
@@ -152,6 +165,9 @@ def status(account: Account, as_json: bool) -> None:
     except (OSError, ValueError) as error:
         failure = error
         report["problem"] = describe(error)
+    if mounts is None:  # no credentials to tell the account by: every drive
+        mounts = own_mounts(None)
+    report["mounts"] = [vars(m) for m in mounts]
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True))
     else:

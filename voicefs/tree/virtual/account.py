@@ -74,13 +74,16 @@ class ErrorsFile(GeneratedFile):
 class StatusFile(GeneratedFile):
     """Whether the service answers (online, offline since …, rate limited until …), the last
     error, the uploads written but not yet confirmed by the service, and (in the mount) the
-    room left for audio in the cache directory. Costs no request."""
+    room left for audio in the cache directory; which account it is (the service's URL and
+    `account_digest`, a hash telling nothing of the credentials), so `voicefs status` shows
+    only its own account's drives. Costs no request."""
 
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
 
     def read(self, node: Node) -> bytes:
         status = self.tree.client.health.state.as_json()
+        status["url"], status["account"] = self.tree.client.url, self.tree.client.account_digest()
         status["pending_uploads"] = sorted(self.tree.pending_uploads())
         space = self.tree.cache_space()
         if space is not None:
