@@ -79,21 +79,6 @@ def test_content_that_is_not_audio_is_refused_and_nothing_is_sent(
     assert set(originals(api, takes["folder"]["id"])) == {"take.wav"}
 
 
-def test_an_empty_new_file_is_refused_and_does_not_stay_visible(
-    takes: dict[str, Any], mount: Path, api: Api
-) -> None:
-    """The kernel keeps what `create` told it; a refused new file is dropped from it, so
-    neither `stat` nor `ls` shows a file the service never got."""
-    target = mount / "Project/Takes/empty.wav"
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    with pytest.raises(OSError) as refused:
-        os.close(descriptor)
-    assert refused.value.errno == 22
-    assert not os.path.lexists(target)
-    assert "empty.wav" not in os.listdir(target.parent)
-    assert set(originals(api, takes["folder"]["id"])) == {"take.wav"}
-
-
 def test_a_recording_cannot_be_overwritten(
     takes: dict[str, Any], mount: Path, api: Api, local_takes: Path
 ) -> None:

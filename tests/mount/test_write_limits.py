@@ -59,7 +59,7 @@ def bounded(*command: Any) -> tuple[subprocess.CompletedProcess[bytes], float]:
 def test_a_full_cache_disk_changes_nothing_and_leaves_nothing_behind(
     account: Account, emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    api, folder, take = takes_of(account)
+    api, _folder, take = takes_of(account)
     big = tmp_path / "big.wav"
     big.write_bytes(tone("wav", seconds=600.0, rate=22050))  # about 50 MiB of float samples
     small = tmp_path / "small.wav"
@@ -144,7 +144,7 @@ def test_a_hung_service_fails_a_copy_within_the_timeout_and_a_signal_interrupts_
 def test_names_the_drive_cannot_hold_are_refused_before_anything_is_sent(
     account: Account, emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    api, folder, _ = takes_of(account)
+    _api, _folder, _ = takes_of(account)
     source = tmp_path / "take.wav"
     source.write_bytes(tone("wav"))
     with mounted(account, tmp_path / "mnt", tmp_path / "cache") as _:
