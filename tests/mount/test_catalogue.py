@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,26 @@ def test_projects_and_folders_tables_read_with_pandas(
     ]
     assert list(folders["name"]) == ["Takes"]
     assert list(folders["id"]) == [folder["id"]]
+
+
+def test_unzip_and_zipfile_read_an_export_the_first_time(
+    account: Account, api: Api, emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    """unzip sizes the file by a stat before it opens it and seeks from the end: a stat of
+    an export fetches it (once: the open that follows uses it), while `ls -l` of the exports
+    fetches none."""
+    folder = api.folder(api.project("Show")["id"], "Takes")
+    api.upload(folder["id"], tone("wav"), "one.wav").raise_for_status()
+    mount = tmp_path / "mnt"
+    with mounted(account, mount, tmp_path / "cache"):
+        export = mount / ".voicefs/exports/Show.zip"
+        with counted(emulator) as requests:
+            listed = run("unzip", "-l", str(export)).stdout
+        assert "one.wav" in listed
+        assert requests.get("GET /api/projects/{project_id}/export") == 1, requests
+        with counted(emulator) as requests:
+            run("ls", "-l", str(mount / ".voicefs/exports"))
+        assert "GET /api/projects/{project_id}/export" not in requests, requests
+    with mounted(account, mount, tmp_path / "cache"):
+        names = zipfile.ZipFile(mount / ".voicefs/exports/Show.zip").namelist()
+        assert any(name.endswith("one.wav") for name in names), names

@@ -148,9 +148,3 @@ def local_attributes(path: str, inode: int, user: dict[str, int]) -> dict[str, A
         "st_atime": user.get("atime", local.st_atime_ns),
         "st_ctime": local.st_ctime_ns,
     }
-
-
-def typed(attributes: dict[str, Any]) -> dict[str, Any]:
-    """A listing's attributes of an entry whose size is not known yet: the type and inode
-    only, so that the kernel keeps none and asks `getattr` when a size is wanted."""
-    return {key: attributes[key] for key in ("st_mode", "st_ino") if key in attributes}

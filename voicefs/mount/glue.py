@@ -24,8 +24,7 @@ FUSE_READDIR_PLUS = 1
 FUSE_FILL_DIR_PLUS = 2
 
 Entry = tuple[str, dict[str, Any] | None]
-"""A directory entry: its name and its attributes (None when not known without a request;
-without `st_size` when only its size is not: the type still reaches `find` as d_type)."""
+"""A directory entry: its name and its attributes (None when not known without a request)."""
 
 
 class VoiceFUSE(mfusepy.FUSE):

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import mfusepy
+from cachetools import TTLCache
 
 from voicefs.api.errors import ServiceUnavailableError
 from voicefs.filesystem import VoiceFileSystem
@@ -57,6 +58,8 @@ RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 # fuse_lib_mknod); a create(2) from the kernel also carries O_LARGEFILE.
 LIBFUSE_MKNOD_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY
 INTERRUPT_POLL = 0.1  # seconds between looks at whether a waiting caller was interrupted
+FETCHED_KEPT = 4  # generated files a stat fetched, kept for the open that follows ...
+FETCHED_SECONDS = 10.0  # ... for this long
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 
@@ -93,6 +96,8 @@ class VoiceOperations(mfusepy.Operations):
         self.settings = attrs.UserSettings()
         self._handles: dict[int, Handle] = {}
         self._listings: dict[int, list[Entry]] = {}  # open directories, by handle
+        # generated files a stat fetched to tell their size, for the open that follows
+        self._fetched_by_stat: TTLCache[str, bytes] = TTLCache(FETCHED_KEPT, FETCHED_SECONDS)
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._fs: VoiceFileSystem | None = None
@@ -202,7 +207,20 @@ class VoiceOperations(mfusepy.Operations):
         if local is not None:
             inode = hash(("local", tree_path(path))) & ((1 << 62) - 1) | 2
             return attrs.local_attributes(str(local), inode, self.settings.get(tree_path(path)))
-        return self._attributes(self._node(path))
+        node = self._node(path)
+        return self._attributes(node, self._size_for_stat(node))
+
+    def _size_for_stat(self, node: Node) -> int | None:
+        """A stat of a file whose size only a download tells (an export, a sample, a table)
+        fetches it, so that `unzip` and `zipfile`, which size the file before they open it,
+        see its real size; the content is kept for the open that follows. A listing shows
+        such files with size 0, so `ls -l` and walks fetch nothing."""
+        if node.is_directory or self.fs.size_of(node) is not None:
+            return None
+        content = self.fs.content_of(node)
+        with self._lock:
+            self._fetched_by_stat[node.path] = content
+        return len(content)
 
     def _local_file(self, path: str) -> Path | None:
         return self.writes.pending(path) or self.scratch.get(path)
@@ -243,12 +261,9 @@ class VoiceOperations(mfusepy.Operations):
         # Sidecars first: `rm -r` of a folder empties `X.conversions/` before it deletes X
         # (which takes the sidecar with it).
         children = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
-        for child in children:  # a size only a request tells: none for the kernel to keep
+        for child in children:  # a size only a request tells shows as 0 (see _size_for_stat)
             size = 0 if child.is_directory else self.fs.size_of(child)
-            attributes = self._attributes(child, size or 0)
-            entries.append(
-                (child.name, attributes if size is not None else attrs.typed(attributes))
-            )
+            entries.append((child.name, self._attributes(child, size or 0)))
         for name in self.scratch.names_in(node.path):
             entries.append((name, None))
         return entries
@@ -382,7 +397,10 @@ class VoiceOperations(mfusepy.Operations):
             fi.fh = self._add(AudioHandle(target, reader))
             fi.keep_cache = 1  # finished audio never changes
             return 0
-        listed, content = self.fs.size_of(node), self.fs.content_of(node)
+        with self._lock:
+            fetched = self._fetched_by_stat.pop(target, None)
+        listed = self.fs.size_of(node)
+        content = fetched if fetched is not None else self.fs.content_of(node)
         fi.fh = self._add(ContentHandle(target, content))
         fi.direct_io = 1  # generated: never served stale by the kernel
         if listed != len(content):  # a sample or table known only now: fstat must see it
