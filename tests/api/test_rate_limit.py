@@ -17,7 +17,7 @@ import requests
 
 from tests.api.conftest import WavFactory, make_client
 from tests.emulator_process import Account, EmulatorProcess
-from voicefs.api.limiter import RateLimiter
+from voicefs.api.limiter import BudgetSpent, RateLimiter
 
 
 class FakeClock:
@@ -136,3 +136,38 @@ def test_429_beyond_patience_is_eio(emulator: EmulatorProcess, account: Account)
             api.credits()
     assert info.value.errno == errno.EIO
     assert "rate limit" in str(info.value).lower() and "read credits" in str(info.value)
+
+
+def test_a_spent_budget_beyond_patience_fails_at_once_and_sends_nothing(
+    emulator: EmulatorProcess, account: Account, wav: WavFactory
+) -> None:
+    """With `budget_patience`, a request that would wait longer for a slot of the client's
+    own budget fails with EIO at once (a drive's write must not block for minutes), and the
+    service counts as rate limited until a slot frees."""
+    budgets = {"fast": [100, 300.0], "slow": [1, 300.0]}
+    with make_client(account, budgets=budgets, budget_patience=0.5) as api:
+        folder = api.create_folder(api.create_project("P").id, "F")
+        api.upload_recording(folder.id, wav("first.wav", seconds=0.02))
+        emulator.reset_request_counts()
+        started = time.monotonic()
+        with pytest.raises(ConnectionError) as info:
+            api.upload_recording(folder.id, wav("second.wav", seconds=0.02))
+        took = time.monotonic() - started
+        assert api.health.state.availability.value == "rate limited"
+    assert info.value.errno == errno.EIO
+    assert "budget (slow) is spent" in str(info.value), info.value
+    assert took < 0.5 + 5.0  # the patience, not the 300 s window
+    assert emulator.request_counts() == {}
+
+
+def test_limiter_with_patience_raises_when_no_slot_frees_in_time() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter({"slow": (1, 10.0)}, clock=clock)
+    with limiter.slot("slow", patience=1.0):
+        pass
+    with pytest.raises(BudgetSpent) as spent, limiter.slot("slow", patience=1.0):
+        pass
+    assert spent.value.wait == pytest.approx(10.0)
+    clock.now = 10.0
+    with limiter.slot("slow", patience=1.0):  # the window has passed: a slot again
+        pass
