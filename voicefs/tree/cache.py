@@ -73,6 +73,7 @@ class ListingCache:
         health: ServiceHealth | None = None,
     ) -> None:
         self.ttl = ttl
+        self.max_entries = max_entries
         self.processing_ttl = min(processing_ttl, ttl)
         self.missing_ttl = missing_ttl
         self.store = store if ttl > 0 else None

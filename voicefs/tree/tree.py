@@ -28,6 +28,7 @@ from voicefs.tree.account_tree import account_children
 from voicefs.tree.cache import ListingCache
 from voicefs.tree.catalogue import sample_by_first_name
 from voicefs.tree.errors import ErrorLog, path_error
+from voicefs.tree.index import DirectoryIndex, RecordingsIndex
 from voicefs.tree.layout import (
     ACCOUNT_DIRECTORY,
     FOLDER_RESERVED,
@@ -75,10 +76,10 @@ class Tree:
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False
-        # (kind, path) -> (the listing they came from, the directory node, its entries)
-        self._memo_lock = threading.Lock()
-        self._children_memo: LRUCache[tuple[str, str], tuple[Any, Node, list[Node]]] = LRUCache(
-            maxsize=4096
+        # listing key -> (the listing, its index): as many as the cache keeps listings
+        self._index_lock = threading.Lock()
+        self._indexes: LRUCache[Hashable, tuple[object, RecordingsIndex | DirectoryIndex]] = (
+            LRUCache(maxsize=cache.max_entries)
         )
 
     # ------------------------------------------------------------------ listings
@@ -101,7 +102,20 @@ class Tree:
         return listing if self.listings_show_conversions else self._seen(listing)
 
     def originals(self, folder: Folder) -> list[Recording]:
-        return [r for r in self.recordings(folder) if r.is_original]
+        return self._recordings_index(folder).originals
+
+    def _recordings_index(self, folder: Folder) -> RecordingsIndex:
+        """The folder's listing split once (see `RecordingsIndex`)."""
+        listing = self.recordings(folder)
+        key = ("recordings", folder.id)
+        with self._index_lock:
+            kept = self._indexes.get(key)
+        if kept is not None and kept[0] is listing and isinstance(kept[1], RecordingsIndex):
+            return kept[1]
+        index = RecordingsIndex(listing)
+        with self._index_lock:
+            self._indexes[key] = (listing, index)
+        return index
 
     def _seen(self, recordings: list[Recording]) -> list[Recording]:
         if any(not r.is_original for r in recordings):
@@ -141,7 +155,7 @@ class Tree:
         """An original's conversions, from its folder's listing; from the conversions
         endpoint only when no listing has shown a conversion yet although the account has
         some (a service that lists originals alone)."""
-        listed = [r for r in self.recordings(folder) if r.original_id == original.id]
+        listed = self._recordings_index(folder).conversions_of(original.id)
         if listed or self.listings_show_conversions or not self._account_has_conversions():
             return listed
         return self.cache.get(
@@ -207,37 +221,44 @@ class Tree:
 
     # ----------------------------------------------------------------- contents
 
-    def children(self, node: Node) -> list[Node]:
-        """The entries of a directory node, in a stable order. Worked out once per listing
-        and directory: a walk asks for the same directories again and again."""
+    def children(self, node: Node) -> Sequence[Node]:
+        """The entries of a directory node, in a stable order."""
+        return self.index_of(node).entries
+
+    def index_of(self, node: Node) -> DirectoryIndex:
+        """A directory's index, made once per listing of it (`voicefs.tree.index`): a walk
+        and every lookup on the way ask for the same directories again and again."""
         if node.kind == NodeKind.ACCOUNT:
-            return account_children(self, node)
+            return DirectoryIndex(node, account_children(self, node))  # small, made on request
+        if node.kind in (NodeKind.FOLDER, NodeKind.SIDECAR):
+            recordings = self._recordings_index(node.folder_of())
+            if node.kind == NodeKind.FOLDER:
+                return recordings.directory(node, lambda: self._folder_index(node, recordings))
+            node.original_of()
+            if not self.listings_show_conversions:  # from the conversions endpoint: not kept
+                return self._sidecar_index(node)
+            return recordings.directory(node, lambda: self._sidecar_index(node))
         source = self._source_listing(node)
-        memo_key = (node.kind.value, node.path)
-        with self._memo_lock:
-            memo = self._children_memo.get(memo_key)
-        if memo is not None and memo[0] is source and memo[1] == node:
-            return memo[2]
-        if node.kind == NodeKind.ROOT:
-            result = self._root_children()
-        elif node.kind == NodeKind.PROJECT:
-            result = self._project_children(node)
-        elif node.kind == NodeKind.FOLDER:
-            result = self._folder_children(node)
-        else:
-            result = self._sidecar_children(node)
-        if node.kind != NodeKind.SIDECAR or self.listings_show_conversions:
-            with self._memo_lock:
-                self._children_memo[memo_key] = (source, node, result)
-        return result
+        key = self.listing_key(node)
+        with self._index_lock:
+            kept = self._indexes.get(key)
+        if kept is not None and kept[0] is source and kept[1].directory == node:
+            index = kept[1]
+            assert isinstance(index, DirectoryIndex)
+            return index
+        made = self._root_children() if node.kind == NodeKind.ROOT else self._project_children(node)
+        index = DirectoryIndex(node, made)
+        with self._index_lock:
+            self._indexes[key] = (source, index)
+        return index
 
     def child_named(self, directory: Node, name: str) -> Node | None:
         """The entry of a directory with this exact name, from the cached listing (or a
         voice's sample by the `.wav` name it had before its real extension was known)."""
-        children = self.children(directory)
-        found = next((c for c in children if c.name == name), None)
+        index = self.index_of(directory)
+        found = index.by_name.get(name)
         if found is None and directory.role == Role.VOICE:
-            found = sample_by_first_name(children, name)
+            found = sample_by_first_name(index.entries, name)
         return found
 
     def directory_recordings(self, directory: Node) -> list[Recording]:
@@ -251,9 +272,7 @@ class Tree:
     def recording_named(self, directory: Node, audio_name: str) -> Recording | None:
         """The recording of a folder or sidecar whose audio name (the name it has when done,
         which its companions keep) is `audio_name`."""
-        recordings = self.directory_recordings(directory)
-        assigned = self.audio_names(recordings, self.reserved_names(directory))
-        return next((r for r in recordings if assigned[r.id] == audio_name), None)
+        return self.index_of(directory).recordings_by_audio_name.get(audio_name)
 
     def _source_listing(self, node: Node) -> list[Any]:
         """The cached listing a directory's entries are made from (loaded if need be)."""
@@ -283,25 +302,28 @@ class Tree:
         nodes = [node.child(assigned[f.id], NodeKind.FOLDER, folder=f) for f in folders]
         return [*nodes, node.child(FOLDERS_TABLE, NodeKind.CONTROL, role=Role.FOLDERS_TABLE)]
 
-    def _folder_children(self, node: Node) -> list[Node]:
-        originals = self.originals(node.folder_of())
-        return [
-            *self._recording_nodes(node, originals, NodeKind.ORIGINAL, FOLDER_RESERVED),
-            node.child(MANIFEST, NodeKind.CONTROL, role=Role.MANIFEST),
-        ]
+    def _folder_index(self, node: Node, recordings: RecordingsIndex) -> DirectoryIndex:
+        entries, by_audio_name = self._recording_nodes(
+            node, recordings.originals, NodeKind.ORIGINAL, FOLDER_RESERVED
+        )
+        entries.append(node.child(MANIFEST, NodeKind.CONTROL, role=Role.MANIFEST))
+        return DirectoryIndex(node, entries, by_audio_name)
 
-    def _sidecar_children(self, node: Node) -> list[Node]:
+    def _sidecar_index(self, node: Node) -> DirectoryIndex:
         original = node.original_of()
         conversions = self.conversions(node.folder_of(), original)
-        return [
-            *self._recording_nodes(node, conversions, NodeKind.CONVERSION, SIDECAR_RESERVED),
-            node.child(ORDER, NodeKind.CONTROL, role=Role.ORDER, recording=original),
-            node.child(MANIFEST, NodeKind.CONTROL, role=Role.MANIFEST),
-        ]
+        entries, by_audio_name = self._recording_nodes(
+            node, conversions, NodeKind.CONVERSION, SIDECAR_RESERVED
+        )
+        entries.append(node.child(ORDER, NodeKind.CONTROL, role=Role.ORDER, recording=original))
+        entries.append(node.child(MANIFEST, NodeKind.CONTROL, role=Role.MANIFEST))
+        return DirectoryIndex(node, entries, by_audio_name)
 
     def _recording_nodes(
         self, parent: Node, recordings: list[Recording], kind: NodeKind, reserved: Sequence[str]
-    ) -> list[Node]:
+    ) -> tuple[list[Node], dict[str, Recording]]:
+        """The entries a folder or sidecar shows for its recordings, and the recordings by
+        their audio names."""
         assigned = self.audio_names(recordings, reserved)
         nodes: list[Node] = []
         for recording in recordings:
@@ -329,7 +351,7 @@ class Tree:
                             audio + suffix, NodeKind.COMPANION, recording=recording, role=role
                         )
                     )
-        return nodes
+        return nodes, {assigned[r.id]: r for r in recordings}
 
     @staticmethod
     def directory_names(

@@ -10,13 +10,10 @@ support is refused with EPERM.
 from __future__ import annotations
 
 import errno
-import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-from cachetools import LRUCache
+from typing import Any
 
 from voicefs.api.errors import InvalidRequestError
 from voicefs.tree.errors import path_error
@@ -38,30 +35,6 @@ class Writer:
 
     def __call__(self, staged: Path) -> Any:
         return self.action(staged)
-
-
-T = TypeVar("T")
-
-
-class SourcedMemo:
-    """Values worked out from a cached listing, kept while the cache still holds that very
-    listing object: `ls -l` of every directory asks the size of its `recordings.csv` and
-    `order.txt`, and making them each time would cost more than the rest of the listing."""
-
-    def __init__(self, maxsize: int = 4096) -> None:
-        self._lock = threading.Lock()
-        self._entries: LRUCache[Hashable, tuple[object, Any]] = LRUCache(maxsize=maxsize)
-
-    def get(self, key: Hashable, source: object, compute: Callable[[], T]) -> T:
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is not None and hit[0] is source:
-            kept: T = hit[1]
-            return kept
-        value = compute()
-        with self._lock:
-            self._entries[key] = (source, value)
-        return value
 
 
 class GeneratedFile:

@@ -6,28 +6,30 @@ Made from the directory's cached listing, so reading it after `ls` costs no requ
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 
 from voicefs.tree import formats, names
 from voicefs.tree.nodes import Node, NodeKind
 from voicefs.tree.tree import Tree
-from voicefs.tree.virtual.base import GeneratedFile, SourcedMemo
+from voicefs.tree.virtual.base import GeneratedFile
 
 
 class ManifestFile(GeneratedFile):
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
-        self._sizes = SourcedMemo()
 
     def read(self, node: Node) -> bytes:
         directory = self.tree.resolve(node.parent_path)
         return self._render(directory, self.tree.children(directory))
 
     def size(self, node: Node) -> int:
-        directory = self.tree.resolve(node.parent_path)
-        children = self.tree.children(directory)
-        return self._sizes.get(node.path, children, lambda: len(self._render(directory, children)))
+        """Kept with the directory's index: `ls -l` asks it of every directory it lists."""
+        index = self.tree.index_of(self.tree.resolve(node.parent_path))
+        return index.derived(
+            "manifest size", lambda: len(self._render(index.directory, index.entries))
+        )
 
-    def _render(self, directory: Node, children: list[Node]) -> bytes:
+    def _render(self, directory: Node, children: Sequence[Node]) -> bytes:
         original = ""
         if directory.kind == NodeKind.SIDECAR:
             original = posixpath.basename(directory.path).removesuffix(names.SIDECAR_SUFFIX)

@@ -16,7 +16,7 @@ from voicefs.tree import formats, names
 from voicefs.tree.layout import ORDER
 from voicefs.tree.nodes import Node
 from voicefs.tree.tree import Tree
-from voicefs.tree.virtual.base import GeneratedFile, SourcedMemo, control_error, read_text
+from voicefs.tree.virtual.base import GeneratedFile, control_error, read_text
 
 
 class Orders:
@@ -84,14 +84,16 @@ class OrderFile(GeneratedFile):
 
     def __init__(self, orders: Orders) -> None:
         self.orders = orders
-        self._sizes = SourcedMemo()
 
     def read(self, node: Node) -> bytes:
         return self._render(node, self.orders.tree.voices())
 
     def size(self, node: Node) -> int:
-        voices = self.orders.tree.voices()
-        return self._sizes.get(node.path, voices, lambda: len(self._render(node, voices)))
+        """Kept with the sidecar's index while the voices it lists are the same."""
+        tree = self.orders.tree
+        voices = tree.voices()
+        index = tree.index_of(tree.resolve(node.parent_path))
+        return index.derived("order size", lambda: len(self._render(node, voices)), voices)
 
     def _render(self, node: Node, voices: list[Voice]) -> bytes:
         original = node.original_of()
