@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from fsspec.spec import AbstractBufferedFile
 
+from voicefs.api.errors import ServiceError
 from voicefs.tree.errors import path_error
 
 if TYPE_CHECKING:
@@ -183,7 +184,7 @@ def staging_errors(path: str, directory: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno is None:
+        if exc.errno is None or isinstance(exc, ServiceError):  # the service's, not the disk's
             raise
         reason = exc.strerror or str(exc)
         raise path_error(

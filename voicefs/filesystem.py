@@ -32,6 +32,7 @@ from voicefs.files import (
     GeneratedContent,
     StagedTextWrite,
     StagedWrite,
+    staging_errors,
 )
 from voicefs.scripting import ScriptMethods
 from voicefs.tree import names
@@ -400,10 +401,11 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         node = self._node(path1)
         if node.is_directory:
             raise path_error(errno.EISDIR, "Is a directory", node.path)
-        writer = self.writer(self._strip_protocol(path2))
+        target = self._strip_protocol(path2)
+        writer = self.writer(target)
         with tempfile.TemporaryDirectory(prefix="voicefs-copy-") as tmp:
             staged = Path(tmp) / "copy"
-            with staged.open("wb") as handle:
+            with staging_errors(target, Path(tmp)), staged.open("wb") as handle:
                 self._stream(node, handle, None)
             writer(staged)
 

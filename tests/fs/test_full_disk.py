@@ -113,3 +113,18 @@ def test_a_write_that_fits_still_uploads(
     fs.pipe(f"{FOLDER}/short.wav", tone("wav", seconds=1))
     assert [r["file_name"] for r in api.recordings(folder_id(fs))] == ["short.wav"]
     assert list(full_tmp.iterdir()) == []
+
+
+def test_a_copy_between_folders_on_a_full_temporary_disk_fails_naming_the_target(
+    fs: VoiceFileSystem, api: Api, emulator: EmulatorProcess, folder: str, full_tmp: Path
+) -> None:
+    source = f"{FOLDER}/long.wav"
+    response = api.upload(folder_id(fs), tone("wav", seconds=30), "long.wav")
+    assert response.status_code == 200, response.text
+    fs.mkdir("Project/Other")
+    target = "Project/Other/long.wav"
+    with counted(emulator) as requests, raises_errno(OSError, errno.ENOSPC, target):
+        fs.copy(source, target)
+    assert requests[UPLOAD] == 0, requests
+    assert api.recordings(folder_id(fs, "Project/Other")) == []
+    assert list(full_tmp.iterdir()) == []
