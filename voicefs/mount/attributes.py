@@ -53,6 +53,8 @@ class UserSettings:
     _settings: dict[str, dict[str, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _store: Store | None = None
+    generation: object = field(default_factory=object)
+    """Replaced by every change: attributes worked out before it are out of date."""
 
     def keep_in(self, store: Store | None) -> None:
         """Loads what the store remembers and writes every change to it from now on."""
@@ -62,12 +64,14 @@ class UserSettings:
         with self._lock:
             self._store = store
             self._settings = {**remembered, **self._settings}
+            self.generation = object()
 
     def set(self, path: str, **values: int) -> None:
         with self._lock:
             current = self._settings.setdefault(path, {})
             current.update(values)
             self._save(path, current)
+            self.generation = object()
 
     def get(self, path: str) -> dict[str, int]:
         with self._lock:
@@ -82,6 +86,7 @@ class UserSettings:
                 self._settings[renamed] = moved
                 self._save(path, None)
                 self._save(renamed, moved)
+            self.generation = object()
 
     def forget(self, path: str) -> None:
         """Drops what was set on path and under it: a name made again later starts afresh
@@ -90,6 +95,7 @@ class UserSettings:
             for gone in self._under(path):
                 del self._settings[gone]
                 self._save(gone, None)
+            self.generation = object()
 
     def _under(self, path: str) -> list[str]:
         return [p for p in self._settings if p == path or p.startswith(path + "/")]

@@ -17,7 +17,7 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -251,21 +251,28 @@ class VoiceOperations(mfusepy.Operations):
         return listing if listing is not None else self._listing(path)
 
     def _listing(self, path: str) -> list[Entry]:
-        """Each entry with its attributes, so `ls -l` and `find` need no getattr round trip."""
+        """Each entry with its attributes, so `ls -l` and `find` need no getattr round trip;
+        worked out once per listing of the directory (and again when a user set a mode or
+        a time), so an opendir costs what the kernel reads, not a pass over the folder."""
         node = self._node(path)
         if not node.is_directory:
             raise mfusepy.FuseOSError(errno.ENOTDIR)
-        entries: list[Entry] = [(".", None), ("..", None)]
         with self.fs.tree.errors_at(node.path):
-            children = self.fs.tree.children(node)
+            index = self.fs.tree.index_of(node)
+        entries = index.derived(
+            "mount entries", lambda: self._entries(index.entries), self.settings.generation
+        )
+        local = [(name, None) for name in self.scratch.names_in(node.path)]
+        return [(".", None), ("..", None), *entries, *local]
+
+    def _entries(self, children: Sequence[Node]) -> list[Entry]:
         # Sidecars first: `rm -r` of a folder empties `X.conversions/` before it deletes X
         # (which takes the sidecar with it).
-        children = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
-        for child in children:  # a size only a request tells shows as 0 (see _size_for_stat)
+        ordered = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
+        entries: list[Entry] = []
+        for child in ordered:  # a size only a request tells shows as 0 (see _size_for_stat)
             size = 0 if child.is_directory else self.fs.size_of(child)
             entries.append((child.name, self._attributes(child, size or 0)))
-        for name in self.scratch.names_in(node.path):
-            entries.append((name, None))
         return entries
 
     @translated
@@ -458,12 +465,8 @@ class VoiceOperations(mfusepy.Operations):
         staged = self.writes.staged(
             target, truncate=True, new=True, opener=calling_process(), mode=stat.S_IMODE(mode)
         )
-        try:
+        try:  # the kernel learns of the file only if this succeeds: nothing to forget
             self._until_done_or_interrupted(target, staged.finish)
-        except OSError:
-            if self.writes.refused(staged):
-                forget_in_kernel(target, at_once=True)
-            raise
         finally:
             staged.release()
 

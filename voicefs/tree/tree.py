@@ -76,6 +76,9 @@ class Tree:
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False
+        # How many entries indexes were made of: a lookup or an opendir of a directory
+        # already indexed adds none, whatever its size (tests and benchmarks count it).
+        self.entries_indexed = 0
         # listing key -> (the listing, its index): as many as the cache keeps listings
         self._index_lock = threading.Lock()
         self._indexes: LRUCache[Hashable, tuple[object, RecordingsIndex | DirectoryIndex]] = (
@@ -115,6 +118,7 @@ class Tree:
         index = RecordingsIndex(listing)
         with self._index_lock:
             self._indexes[key] = (listing, index)
+            self.entries_indexed += len(listing)
         return index
 
     def _seen(self, recordings: list[Recording]) -> list[Recording]:
@@ -229,15 +233,17 @@ class Tree:
         """A directory's index, made once per listing of it (`voicefs.tree.index`): a walk
         and every lookup on the way ask for the same directories again and again."""
         if node.kind == NodeKind.ACCOUNT:
-            return DirectoryIndex(node, account_children(self, node))  # small, made on request
+            return self._counted(DirectoryIndex(node, account_children(self, node)))  # small
         if node.kind in (NodeKind.FOLDER, NodeKind.SIDECAR):
             recordings = self._recordings_index(node.folder_of())
             if node.kind == NodeKind.FOLDER:
-                return recordings.directory(node, lambda: self._folder_index(node, recordings))
+                return recordings.directory(
+                    node, lambda: self._counted(self._folder_index(node, recordings))
+                )
             node.original_of()
             if not self.listings_show_conversions:  # from the conversions endpoint: not kept
-                return self._sidecar_index(node)
-            return recordings.directory(node, lambda: self._sidecar_index(node))
+                return self._counted(self._sidecar_index(node))
+            return recordings.directory(node, lambda: self._counted(self._sidecar_index(node)))
         source = self._source_listing(node)
         key = self.listing_key(node)
         with self._index_lock:
@@ -247,9 +253,14 @@ class Tree:
             assert isinstance(index, DirectoryIndex)
             return index
         made = self._root_children() if node.kind == NodeKind.ROOT else self._project_children(node)
-        index = DirectoryIndex(node, made)
+        index = self._counted(DirectoryIndex(node, made))
         with self._index_lock:
             self._indexes[key] = (source, index)
+        return index
+
+    def _counted(self, index: DirectoryIndex) -> DirectoryIndex:
+        with self._index_lock:
+            self.entries_indexed += len(index.entries)
         return index
 
     def child_named(self, directory: Node, name: str) -> Node | None:

@@ -1,0 +1,71 @@
+"""Costs that do not grow with the folder (CONTRACT §6): a lookup, a `stat` and the listing of
+a sidecar cost the same in a folder of 100 recordings as in one of 2,000. Counted as the
+entries the tree indexes (`Tree.entries_indexed`), never as time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.emulator.helpers import Api
+from tests.emulator_process import Account, running_emulator
+from tests.fs.helpers import make_fs
+from voicefs.emulator.seed_large import LARGE_API_KEY, LARGE_EMAIL, LARGE_PASSWORD
+
+FOLDER = "Project 01/Folder 01"
+
+
+def folder_of(recordings: int, data: Path) -> Iterator[Account]:
+    for emulator in running_emulator(
+        "--seed",
+        "large",
+        "--seed-scale",
+        f"1x1x{recordings}",
+        "--conversion-seconds",
+        "0.2",
+        data_dir=data,
+    ):
+        yield Account(emulator.url, "", LARGE_EMAIL, LARGE_PASSWORD, LARGE_API_KEY)
+
+
+def work_in_a_folder_of(recordings: int, data: Path) -> dict[str, int]:
+    """The entries indexed by each step, once the folder was listed."""
+    for account in folder_of(recordings, data):
+        api = Api.of(account)
+        (project,) = api.ok("GET", "/api/projects", params={"limit": 100})["list"]
+        params = {"project_id": project["id"], "limit": 100}
+        (folder,) = api.ok("GET", "/api/folders", params=params)["list"]
+        take, other = api.recordings(folder["id"])[:2]  # the newest: on the first page
+        sidecar = f"{FOLDER}/{take['file_name']}.conversions"
+        api.convert(take["id"], "Alice")
+        fs = make_fs(account)
+        fs.ls(FOLDER)  # the folder's listing, indexed once
+        tree = fs.tree
+        steps = {}
+        for step, call in (
+            ("ls of a sidecar", lambda: fs.ls(sidecar)),
+            ("ls of the sidecar again", lambda: fs.ls(sidecar)),
+            ("stat of a conversion", lambda: fs.info(f"{sidecar}/Alice.wav")),
+            ("stat of order.txt", lambda: fs.info(f"{sidecar}/order.txt")),
+            ("stat of a take", lambda: fs.info(f"{FOLDER}/{other['file_name']}")),
+            ("stat of recordings.csv", lambda: fs.info(f"{FOLDER}/recordings.csv")),
+            ("a name not there", lambda: fs.exists(f"{FOLDER}/nothing.wav")),
+        ):
+            before = tree.entries_indexed
+            call()
+            steps[step] = tree.entries_indexed - before
+        return steps
+    raise AssertionError("no emulator")
+
+
+@pytest.mark.slow
+def test_a_lookup_and_a_sidecar_listing_cost_the_same_in_folders_of_100_and_2000(
+    tmp_path: Path,
+) -> None:
+    small = work_in_a_folder_of(100, tmp_path / "small")
+    large = work_in_a_folder_of(2000, tmp_path / "large")
+    assert small == large, (small, large)
+    assert small["ls of a sidecar"] == 3  # Alice.wav, order.txt, recordings.csv
+    assert all(work == 0 for step, work in small.items() if step != "ls of a sidecar"), small
