@@ -4,21 +4,24 @@ entries the tree indexes (`Tree.entries_indexed`), never as time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.emulator.helpers import Api
-from tests.emulator_process import Account, running_emulator
+from tests.emulator_process import Account, EmulatorProcess, running_emulator
 from tests.fs.helpers import make_fs
 from voicefs.emulator.seed_large import LARGE_API_KEY, LARGE_EMAIL, LARGE_PASSWORD
 
 FOLDER = "Project 01/Folder 01"
 
 
-def folder_of(recordings: int, data: Path) -> Iterator[Account]:
-    for emulator in running_emulator(
+@contextlib.contextmanager
+def folder_of(recordings: int, data: Path) -> Iterator[EmulatorProcess]:
+    """An account of one project with one folder of `recordings` takes."""
+    yield from running_emulator(
         "--seed",
         "large",
         "--seed-scale",
@@ -26,38 +29,37 @@ def folder_of(recordings: int, data: Path) -> Iterator[Account]:
         "--conversion-seconds",
         "0.2",
         data_dir=data,
-    ):
-        yield Account(emulator.url, "", LARGE_EMAIL, LARGE_PASSWORD, LARGE_API_KEY)
+    )
 
 
 def work_in_a_folder_of(recordings: int, data: Path) -> dict[str, int]:
     """The entries indexed by each step, once the folder was listed."""
-    for account in folder_of(recordings, data):
+    with folder_of(recordings, data) as emulator:
+        account = Account(emulator.url, "", LARGE_EMAIL, LARGE_PASSWORD, LARGE_API_KEY)
         api = Api.of(account)
         (project,) = api.ok("GET", "/api/projects", params={"limit": 100})["list"]
         params = {"project_id": project["id"], "limit": 100}
         (folder,) = api.ok("GET", "/api/folders", params=params)["list"]
         take, other = api.recordings(folder["id"])[:2]  # the newest: on the first page
-        sidecar = f"{FOLDER}/{take['file_name']}.conversions"
         api.convert(take["id"], "Alice")
         fs = make_fs(account)
+        sidecar = f"{FOLDER}/{take['file_name']}.conversions"
+        steps: dict[str, Callable[[], object]] = {
+            "ls of a sidecar": lambda: fs.ls(sidecar),
+            "ls of the sidecar again": lambda: fs.ls(sidecar),
+            "stat of a conversion": lambda: fs.info(f"{sidecar}/Alice.wav"),
+            "stat of order.txt": lambda: fs.info(f"{sidecar}/order.txt"),
+            "stat of a take": lambda: fs.info(f"{FOLDER}/{other['file_name']}"),
+            "stat of recordings.csv": lambda: fs.info(f"{FOLDER}/recordings.csv"),
+            "a name not there": lambda: fs.exists(f"{FOLDER}/nothing.wav"),
+        }
         fs.ls(FOLDER)  # the folder's listing, indexed once
-        tree = fs.tree
-        steps = {}
-        for step, call in (
-            ("ls of a sidecar", lambda: fs.ls(sidecar)),
-            ("ls of the sidecar again", lambda: fs.ls(sidecar)),
-            ("stat of a conversion", lambda: fs.info(f"{sidecar}/Alice.wav")),
-            ("stat of order.txt", lambda: fs.info(f"{sidecar}/order.txt")),
-            ("stat of a take", lambda: fs.info(f"{FOLDER}/{other['file_name']}")),
-            ("stat of recordings.csv", lambda: fs.info(f"{FOLDER}/recordings.csv")),
-            ("a name not there", lambda: fs.exists(f"{FOLDER}/nothing.wav")),
-        ):
-            before = tree.entries_indexed
+        work = {}
+        for step, call in steps.items():
+            before = fs.tree.entries_indexed
             call()
-            steps[step] = tree.entries_indexed - before
-        return steps
-    raise AssertionError("no emulator")
+            work[step] = fs.tree.entries_indexed - before
+        return work
 
 
 @pytest.mark.slow

@@ -67,6 +67,7 @@ class MountOptions:
             url=self.url,
             profile=self.profile,
             listings_expiry_time=self.cache_ttl,
+            missing_expiry_time=self.cache_ttl,  # a name not found costs no request either
             cache_storage=str(self.cache_dir / "state") if remembering else None,
             listings_wait=self.timeout,
             timeout=(self.timeout, self.timeout),

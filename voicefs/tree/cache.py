@@ -47,8 +47,10 @@ BACKGROUND_LOADS = 4  # listings fetched at once in the background (bounded wait
 @dataclass(frozen=True)
 class Cached:
     value: Any
-    loaded_at: float
-    expires_at: float
+    loaded_at: float  # monotonic
+    expires_at: float  # monotonic
+    loaded_wall: float  # when the service gave it, as the store keeps it
+    lifetime: float | None  # None: the TTL
 
 
 @dataclass
@@ -117,8 +119,8 @@ class ListingCache:
             generation = self._generation(key)
         strict = getattr(self._strict, "on", False)
         known = self.store.load(key) if self.store is not None else None
-        if known is not None and known.fresh():
-            self._keep(key, known.value, known.expires - time.time(), generation, known.version)
+        if known is not None and known.fresh(self.ttl):
+            self._keep_known(key, known, generation)
             remembered: T = known.value
             return remembered
         if strict:
@@ -166,8 +168,13 @@ class ListingCache:
         """The last known value, answered instead of the service's; kept in memory (until
         the load in progress brings the fresh one, or for the TTL if it fails), so the calls
         that follow neither wait nor ask again."""
-        self._keep(key, known.value, self.ttl, generation, known.version)
+        self._keep(key, known, self.ttl, generation)
         return known.value
+
+    def _keep_known(self, key: Hashable, known: Known, generation: int) -> None:
+        """A fresh listing from the store, in memory for what is left of its life."""
+        remaining = known.expires(self.ttl) - time.time()
+        self._keep(key, known, remaining, generation)
 
     def _load(
         self,
@@ -224,24 +231,18 @@ class ListingCache:
     def _changed(self, key: Hashable) -> None:
         self._changes[key] = self._changes.get(key, 0) + 1
 
-    def _keep(
-        self,
-        key: Hashable,
-        value: Any,
-        lifetime: float,
-        generation: int,
-        version: int | None = None,
-    ) -> None:
-        """Into memory only, for `lifetime` seconds (the store has it already), unless key
-        changed since `generation`."""
+    def _keep(self, key: Hashable, known: Known, lifetime: float, generation: int) -> None:
+        """A listing from the store into memory only, for `lifetime` seconds, unless key
+        changed since `generation`; it keeps the age it has."""
         if lifetime <= 0 or not self.enabled:
             return
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
+        loaded_at = now - (wall - known.loaded)
+        kept = Cached(known.value, loaded_at, now + lifetime, known.loaded, known.lifetime)
         with self._lock:  # never over a value in memory: that one is at least as new
             if self._generation(key) == generation and key not in self._entries:
-                self._entries[key] = Cached(value, now, now + lifetime)
-                if version is not None:
-                    self._versions[key] = version
+                self._entries[key] = kept
+                self._versions[key] = known.version
 
     def remembered(self, key: Hashable) -> Known | None:
         """The last known value of key on disk, however old (None without a store)."""
@@ -273,15 +274,15 @@ class ListingCache:
         has not changed since (a load must not undo a write that came after it began)."""
         if not self.enabled:
             return
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         life = self.ttl if lifetime is None else lifetime
         with self._lock:
             if generation is not None and self._generation(key) != generation:
                 return
-            self._entries[key] = Cached(value, now, now + life)
+            self._entries[key] = Cached(value, now, now + life, wall, lifetime)
             self._loaded_here.add(key)
             if self.store is not None:
-                self._saved(key, self.store.save(key, value, time.time() + life))
+                self._saved(key, self.store.save(key, value, wall, lifetime))
 
     def update(
         self,
@@ -301,14 +302,19 @@ class ListingCache:
                     self.store.invalidate(key)
                 return False
             value = change(cached.value)
-            expires = cached.expires_at
+            expires, lifetime = cached.expires_at, cached.lifetime
             if unsettled is not None and unsettled(value):
-                expires = min(expires, time.monotonic() + self.processing_ttl)
-            self._entries[key] = Cached(value, cached.loaded_at, expires)
+                now = time.monotonic()
+                if now + self.processing_ttl < expires:  # checked again soon, from now on
+                    expires = now + self.processing_ttl
+                    lifetime = now - cached.loaded_at + self.processing_ttl
+            self._entries[key] = Cached(
+                value, cached.loaded_at, expires, cached.loaded_wall, lifetime
+            )
             if self.store is not None:  # unless another mount saved it since we saw it
-                expiry = time.time() + (expires - time.monotonic())
                 over = self._versions.get(key, -1)
-                self._saved(key, self.store.save(key, value, expiry, over=over))
+                saved = self.store.save(key, value, cached.loaded_wall, lifetime, over=over)
+                self._saved(key, saved)
         return True
 
     def _saved(self, key: Hashable, version: int | None) -> None:
@@ -343,9 +349,9 @@ class ListingCache:
         with self._lock:
             generation = self._generation(key)
         known = self.remembered(key)
-        if known is None or not known.fresh():
+        if known is None or not known.fresh(self.ttl):
             return False
-        self._keep(key, known.value, known.expires - time.time(), generation, known.version)
+        self._keep_known(key, known, generation)
         return True
 
     def invalidate(self, *keys: Hashable) -> None:

@@ -49,7 +49,7 @@ def _schema() -> int:
     return zlib.crc32(f"{TABLES}:{','.join(fields)}".encode()) & 0x7FFFFFFF or 1
 
 
-TABLES = 2  # bump when the tables change
+TABLES = 3  # bump when the tables change
 BUSY_TIMEOUT_MS = 5000  # another mount of the account writing at the same moment
 SAFE_GLOBALS = {
     ("datetime", "datetime"),
@@ -65,16 +65,23 @@ SCHEMA = _schema()
 
 @dataclass(frozen=True)
 class Known:
-    """A listing as last known: its value, until when it counts as fresh (wall clock), and
-    whether something made it certainly out of date (a write, a refresh)."""
+    """A listing as last known: its value, when the service gave it (wall clock), how long
+    it is trusted (None: the TTL of whoever reads it, so that `--cache-ttl` is an age, not a
+    date fixed when it was fetched), and whether something made it certainly out of date (a
+    write, a refresh)."""
 
     value: Any
-    expires: float
+    loaded: float
+    lifetime: float | None = None
     invalidated: bool = False
     version: int = 0  # bumped by every save: who changes it must have seen the one before
 
-    def fresh(self, now: float | None = None) -> bool:
-        return not self.invalidated and (time.time() if now is None else now) < self.expires
+    def expires(self, ttl: float) -> float:
+        return self.loaded + (ttl if self.lifetime is None else self.lifetime)
+
+    def fresh(self, ttl: float, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        return not self.invalidated and now < self.expires(ttl)
 
 
 class _RecordsUnpickler(pickle.Unpickler):
@@ -141,8 +148,8 @@ class Store:
                 with db:
                     db.execute(
                         "CREATE TABLE IF NOT EXISTS listings (key TEXT PRIMARY KEY, value BLOB "
-                        "NOT NULL, expires REAL NOT NULL, invalidated INTEGER NOT NULL DEFAULT 0, "
-                        "version INTEGER NOT NULL DEFAULT 0)"
+                        "NOT NULL, loaded REAL NOT NULL, lifetime REAL, invalidated INTEGER NOT "
+                        "NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0)"
                     )
                     db.execute(
                         "CREATE TABLE IF NOT EXISTS settings (path TEXT PRIMARY KEY, mode "
@@ -189,21 +196,28 @@ class Store:
             if db is None:
                 return None
             row = db.execute(
-                "SELECT value, expires, invalidated, version FROM listings WHERE key = ?",
+                "SELECT value, loaded, lifetime, invalidated, version FROM listings WHERE key = ?",
                 (_key_text(key),),
             ).fetchone()
         if row is None:
             return None
         try:
-            return Known(_loads(row[0]), row[1], bool(row[2]), row[3])
+            return Known(_loads(row[0]), row[1], row[2], bool(row[3]), row[4])
         except Exception as exc:  # a record that changed shape: as if it were not there
             log.info("%s: a remembered listing could not be read (%s)", self.path, exc)
             return None
 
     def save(
-        self, key: Hashable, value: Any, expires: float, *, over: int | None = None
+        self,
+        key: Hashable,
+        value: Any,
+        loaded: float,
+        lifetime: float | None = None,
+        *,
+        over: int | None = None,
     ) -> int | None:
-        """Keeps value for key; returns the version it now has. With `over` (a version seen
+        """Keeps value for key, as the service gave it at `loaded`, trusted `lifetime` seconds
+        (None: the reader's TTL); returns the version it now has. With `over` (a version seen
         before), only if nobody saved key since: a listing changed by this process's write
         must not replace what another mount of the account saved meanwhile. Then the
         listing is marked out of date instead (the next look asks the service) and None
@@ -217,17 +231,17 @@ class Store:
             with db:
                 if over is None:
                     db.execute(
-                        "INSERT INTO listings (key, value, expires, invalidated, version) "
-                        "VALUES (?, ?, ?, 0, 1) ON CONFLICT(key) DO UPDATE SET "
-                        "value = excluded.value, expires = excluded.expires, invalidated = 0, "
-                        "version = version + 1",
-                        (text, data, expires),
+                        "INSERT INTO listings (key, value, loaded, lifetime, invalidated, version) "
+                        "VALUES (?, ?, ?, ?, 0, 1) ON CONFLICT(key) DO UPDATE SET "
+                        "value = excluded.value, loaded = excluded.loaded, "
+                        "lifetime = excluded.lifetime, invalidated = 0, version = version + 1",
+                        (text, data, loaded, lifetime),
                     )
                 else:
                     changed = db.execute(
-                        "UPDATE listings SET value = ?, expires = ?, invalidated = 0, "
+                        "UPDATE listings SET value = ?, loaded = ?, lifetime = ?, invalidated = 0, "
                         "version = version + 1 WHERE key = ? AND version = ?",
-                        (data, expires, text, over),
+                        (data, loaded, lifetime, text, over),
                     ).rowcount
                     if not changed:
                         db.execute("UPDATE listings SET invalidated = 1 WHERE key = ?", (text,))
