@@ -82,7 +82,7 @@ class RecordingsIndex:
         directory's node changed: a parent renamed)."""
         with self._lock:
             index = self._directories.get(node.path)
-        if index is not None and index.directory == node:
+        if index is not None and (index.directory is node or index.directory == node):
             return index
         index = make()
         with self._lock:

@@ -102,7 +102,7 @@ class Tree:
             lambda: list(self.client.list_recordings(folder_id=folder.id)),
             unsettled=_unsettled,
         )
-        return listing if self.listings_show_conversions else self._seen(listing)
+        return listing
 
     def originals(self, folder: Folder) -> list[Recording]:
         return self._recordings_index(folder).originals
@@ -116,6 +116,8 @@ class Tree:
         if kept is not None and kept[0] is listing and isinstance(kept[1], RecordingsIndex):
             return kept[1]
         index = RecordingsIndex(listing)
+        if index.conversions_by_original:  # once per listing, not on every lookup
+            self.listings_show_conversions = True
         with self._index_lock:
             self._indexes[key] = (listing, index)
             self.entries_indexed += len(listing)
@@ -248,10 +250,10 @@ class Tree:
         key = self.listing_key(node)
         with self._index_lock:
             kept = self._indexes.get(key)
-        if kept is not None and kept[0] is source and kept[1].directory == node:
+        if kept is not None and kept[0] is source and isinstance(kept[1], DirectoryIndex):
             index = kept[1]
-            assert isinstance(index, DirectoryIndex)
-            return index
+            if index.directory is node or index.directory == node:
+                return index
         made = self._root_children() if node.kind == NodeKind.ROOT else self._project_children(node)
         index = self._counted(DirectoryIndex(node, made))
         with self._index_lock:
