@@ -243,8 +243,8 @@ class Tree:
                     node, lambda: self._counted(self._folder_index(node, recordings))
                 )
             node.original_of()
-            if not self.listings_show_conversions:  # from the conversions endpoint: not kept
-                return self._counted(self._sidecar_index(node))
+            if not self.listings_show_conversions and self._account_has_conversions():
+                return self._counted(self._sidecar_index(node))  # conversions asked: not kept
             return recordings.directory(node, lambda: self._counted(self._sidecar_index(node)))
         source = self._source_listing(node)
         key = self.listing_key(node)
