@@ -19,7 +19,7 @@ def test_two_mounts_share_a_cache_directory(account: Account, api: Api, tmp_path
     local.write_bytes(tone("flac"))
     with (
         mounted(account, tmp_path / "one", cache),
-        mounted(account, tmp_path / "two", cache),
+        mounted(account, tmp_path / "two", cache, "--cache-ttl", "2"),
     ):
         one, two = tmp_path / "one/Project/Takes", tmp_path / "two/Project/Takes"
         assert (one / "take.wav").read_bytes() == expected
@@ -29,8 +29,8 @@ def test_two_mounts_share_a_cache_directory(account: Account, api: Api, tmp_path
         run("cp", str(local), str(one / "new.flac"))
         names = [r["file_name"] for r in api.recordings(folder["id"])]
         assert sorted(names) == ["new.flac", "take.wav"]
-        # the other mount's listing is trusted for a while; a name not found re-reads a
-        # listing older than 3 s, so the new upload shows there soon, by itself
+        # the other mount trusts its listing until it is --cache-ttl old (2 s here), then
+        # the new upload shows there by itself
         wait_until(lambda: True if (two / "new.flac").exists() else None, timeout=20)
         assert (two / "new.flac").read_bytes() == tone("flac")
     assert (cache / "audio" / take["id"]).read_bytes() == expected  # one cached copy, complete
