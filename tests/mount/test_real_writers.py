@@ -158,18 +158,6 @@ def test_dd_uploads_once_with_no_error_logged(
     assert errors_log(mount) == ""
 
 
-def test_an_empty_close_then_the_writer_s_own_close_reports_the_refusal(
-    folder: dict[str, Any], mount: Path, api: Api, emulator: EmulatorProcess, tmp_path: Path
-) -> None:
-    """`cp` of content that is not audio still sees the refusal at its close()."""
-    text = tmp_path / "notes.wav"
-    text.write_text("not audio\n")
-    emulator.reset_request_counts()
-    result = run("cp", str(text), str(mount / "Project/Takes/notes.wav"), check=False)
-    assert result.returncode != 0 and "Invalid argument" in result.stderr, result.stderr
-    assert emulator.request_counts().get(UPLOAD, 0) == 0
-
-
 def test_an_empty_new_take_is_refused_when_its_last_descriptor_goes(
     folder: dict[str, Any], mount: Path, api: Api, emulator: EmulatorProcess
 ) -> None:

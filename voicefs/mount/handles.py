@@ -33,7 +33,7 @@ class Handle:
     def truncate(self, length: int) -> None:
         raise OSError(errno.EBADF, "not open for writing", self.path)
 
-    def flush(self, caller: int | None = None) -> None:
+    def flush(self, caller: int) -> None:
         """Called on every close() of a descriptor of this handle, by process `caller`."""
 
     def sync(self) -> None:
@@ -167,7 +167,7 @@ class StagedWrite(LocalHandle):
             os.ftruncate(self._descriptor, 0)
         return exc
 
-    def flush(self, caller: int | None = None) -> None:
+    def flush(self, caller: int) -> None:
         """A close() of a descriptor of this file by process `caller`."""
         with self._lock:
             if self.failure is not None:

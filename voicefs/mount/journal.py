@@ -27,6 +27,8 @@ from pathlib import Path
 
 from voicefs.private import private_directory
 
+ORPHAN_AGE = 60.0  # seconds after which journal data with no entry is nobody's
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -116,10 +118,15 @@ class Journal:
 
     def _remove_orphans(self) -> None:
         """Data whose entry was never written (a disk that filled in between): no one can
-        send it, and it would keep the disk full."""
+        send it, and it would keep the disk full. Linked more than ORPHAN_AGE ago (a link
+        sets the ctime), so as not to race a live mount between its link and its entry."""
+        old = time.time() - ORPHAN_AGE
         for data in self.directory.glob("*.data"):
-            if not data.with_suffix(".json").exists() and not data.with_suffix(".tmp").exists():
-                data.unlink(missing_ok=True)
+            if data.with_suffix(".json").exists() or data.with_suffix(".tmp").exists():
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if data.stat().st_ctime < old:
+                    data.unlink()
 
     def paths(self) -> list[str]:
         """The paths of every entry, this mount's in flight and those a dead mount left."""

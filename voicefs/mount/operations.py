@@ -539,8 +539,8 @@ class VoiceOperations(mfusepy.Operations):
                 if not finished.is_set():
                     raise InterruptedError(
                         errno.EINTR,
-                        f"{target}: interrupted; what was already sent is completed, and "
-                        "/.voicefs/errors.log says if that fails",
+                        f"{target}: interrupted; the request under way ends within "
+                        "--timeout, and /.voicefs/errors.log says if it failed",
                     )
         if outcome[0] is not None:
             raise outcome[0]
