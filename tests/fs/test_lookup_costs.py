@@ -6,6 +6,7 @@ entries the tree indexes (`Tree.entries_indexed`) and the recordings it looks at
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,20 +19,20 @@ from voicefs.api.records import Recording
 from voicefs.emulator.seed_large import LARGE_API_KEY, LARGE_EMAIL, LARGE_PASSWORD
 
 FOLDER = "Project 01/Folder 01"
+PAGE = 200
 
 
 @contextlib.contextmanager
-def folder_of(recordings: int, data: Path) -> Iterator[EmulatorProcess]:
-    """An account of one project with one folder of `recordings` takes."""
+def folder_of_scale(scale: str, data: Path) -> Iterator[EmulatorProcess]:
+    """An account of the large seed at `scale` (PxFxR)."""
     yield from running_emulator(
-        "--seed",
-        "large",
-        "--seed-scale",
-        f"1x1x{recordings}",
-        "--conversion-seconds",
-        "0.2",
-        data_dir=data,
+        "--seed", "large", "--seed-scale", scale, "--conversion-seconds", "0.2", data_dir=data
     )
+
+
+def folder_of(recordings: int, data: Path) -> contextlib.AbstractContextManager[EmulatorProcess]:
+    """An account of one project with one folder of `recordings` takes."""
+    return folder_of_scale(f"1x1x{recordings}", data)
 
 
 class Looks:
@@ -96,3 +97,34 @@ def test_a_lookup_and_a_sidecar_listing_cost_the_same_in_folders_of_100_and_2000
     assert small["ls of a sidecar"] <= 10  # the sidecar's own few entries, not the folder's
     if converted:  # sidecars told from the listing are indexed once
         assert all(work == 0 for step, work in small.items() if step != "ls of a sidecar")
+
+
+def listings(counts: dict[str, int]) -> int:
+    return sum(v for k, v in counts.items() if k.split()[1].split("?")[0] in LISTING_ROUTES)
+
+
+LISTING_ROUTES = {"/api/projects", "/api/folders", "/api/recordings"}
+
+
+@pytest.mark.slow
+def test_a_walk_costs_the_minimum_and_one_folder_costs_its_pages(tmp_path: Path) -> None:
+    """A walk folder by folder (as `find` through the mount walks) lists each project's
+    recordings in one paged listing once two folders have been listed close together:
+    1 + P + sum(ceil(R_p / 200)), plus the first folder's own pages. Opening one folder of a
+    fresh drive costs its parents' listings and its own pages, never its project's."""
+    projects, folders, per_folder = 3, 4, 250
+    with folder_of_scale(f"{projects}x{folders}x{per_folder}", tmp_path) as emulator:
+        account = Account(emulator.url, "", LARGE_EMAIL, LARGE_PASSWORD, LARGE_API_KEY)
+        emulator.reset_request_counts()
+        make_fs(account).ls("Project 02/Folder 03")
+        one_folder = emulator.request_counts()
+        assert listings(one_folder) == 1 + 1 + math.ceil(per_folder / PAGE), one_folder
+
+        fs = make_fs(account)
+        emulator.reset_request_counts()
+        for p in range(1, projects + 1):
+            for f in range(1, folders + 1):
+                fs.ls(f"Project {p:02}/Folder {f:02}")
+        walked = emulator.request_counts()
+    minimum = 1 + projects + projects * math.ceil(folders * per_folder / PAGE)
+    assert listings(walked) == minimum + math.ceil(per_folder / PAGE), walked

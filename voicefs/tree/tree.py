@@ -11,8 +11,10 @@ from the service's answer (the `remember_*` and `drop_*` methods), never re-list
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from typing import Any
 from cachetools import LRUCache
 
 from voicefs.api import VoiceClient
+from voicefs.api.errors import ServiceError
 from voicefs.api.records import Calibration, Credits, Folder, Project, Recording, Voice
 from voicefs.tree import names
 from voicefs.tree.account_tree import account_children
@@ -58,6 +61,43 @@ class CacheSpace:
     full: bool
 
 
+class WalkDetector:
+    """Tells a walk of the tree (find, ls -R, du, a sync tool) from a look at one folder.
+
+    Opening one folder of a fresh drive should cost that folder's pages and no more; a walk
+    should cost what fsspec's walk costs, each project's recordings in one paged listing.
+    The rule: two folders listed from the service within `window` seconds make a walk,
+    which goes on while folders or projects keep being listed, each within `linger` seconds
+    of the one before; during it, a folder not known yet is listed with its whole project.
+    So only the walk's first folder is listed alone."""
+
+    def __init__(
+        self,
+        window: float = 5.0,
+        linger: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window = window
+        self.linger = linger
+        self._clock = clock
+        self._last: float | None = None
+        self._walking_until = 0.0
+        self._lock = threading.Lock()
+
+    def listed(self) -> None:
+        """A folder's (or a project's) recordings were just listed from the service."""
+        now = self._clock()
+        with self._lock:
+            walking = now < self._walking_until
+            if walking or (self._last is not None and now - self._last <= self.window):
+                self._walking_until = now + self.linger
+            self._last = now
+
+    def walking(self) -> bool:
+        with self._lock:
+            return self._clock() < self._walking_until
+
+
 def _unsettled(recordings: Sequence[Recording]) -> bool:
     return any(r.is_processing for r in recordings)
 
@@ -76,6 +116,7 @@ class Tree:
         # Set once a recordings listing shows a conversion: then the service lists
         # conversions with originals, and an original without any in its folder has none.
         self.listings_show_conversions = False
+        self.walks = WalkDetector()
         # How many entries indexes were made of: a lookup or an opendir of a directory
         # already indexed adds none, whatever its size (tests and benchmarks count it).
         self.entries_indexed = 0
@@ -96,9 +137,16 @@ class Tree:
         )
 
     def recordings(self, folder: Folder) -> list[Recording]:
-        """Originals and conversions of a folder, oldest first."""
-        listing = self.cache.get(
-            ("recordings", folder.id),
+        """Originals and conversions of a folder, oldest first. During a walk (see
+        `WalkDetector`) a folder not listed yet comes with its whole project, in
+        ceil(n/200) requests instead of one listing per folder."""
+        key = ("recordings", folder.id)
+        if not self.cache.contains(key):
+            self.walks.listed()  # about to be: the second within the window makes a walk
+            if self.walks.walking():
+                self._list_project_of(folder)
+        listing: list[Recording] = self.cache.get(
+            key,
             lambda: list(self.client.list_recordings(folder_id=folder.id)),
             unsettled=_unsettled,
         )
@@ -127,6 +175,21 @@ class Tree:
         if any(not r.is_original for r in recordings):
             self.listings_show_conversions = True
         return recordings
+
+    def _list_project_of(self, folder: Folder) -> None:
+        """During a walk: the folder's whole project in one paged listing, through the cache
+        (so within its bounded wait); if that fails or is slow, the folder's own listing (or
+        the last known one) answers instead, and the project's comes in when it can."""
+        project = next((p for p in self.projects() if p.id == folder.project_id), None)
+        if project is None:
+            return
+
+        def walked() -> bool:
+            self.prefetch_project(project)
+            return True
+
+        with contextlib.suppress(ServiceError):
+            self.cache.get(("walked", project.id), walked)
 
     def prefetch_project(self, project: Project) -> None:
         """Lists a whole project's recordings in ceil(n/200) requests and files them under
