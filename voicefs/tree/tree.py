@@ -351,15 +351,12 @@ class Tree:
         return self.index_of(directory).recordings_by_audio_name.get(audio_name)
 
     def _source_listing(self, node: Node) -> list[Any]:
-        """The cached listing a directory's entries are made from (loaded if need be)."""
+        """The cached listing the top's or a project's entries are made from (loaded if need
+        be); folders and sidecars come from their folder's `RecordingsIndex`."""
         if node.kind == NodeKind.ROOT:
             return self.projects()
         if node.kind == NodeKind.PROJECT:
             return self.folders(node.project_of())
-        if node.kind in (NodeKind.FOLDER, NodeKind.SIDECAR):
-            if node.kind == NodeKind.SIDECAR:
-                node.original_of()
-            return self.recordings(node.folder_of())
         raise path_error(errno.ENOTDIR, "Not a directory", node.path)
 
     def _root_children(self) -> list[Node]:
