@@ -63,7 +63,7 @@ def _list(data: JSON, key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class User:
     """The logged-in user (from login)."""
 
@@ -79,7 +79,7 @@ class User:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Project:
     """A project: the top-level directories of the tree."""
 
@@ -108,7 +108,7 @@ class Project:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Folder:
     """A folder of a project."""
 
@@ -133,7 +133,7 @@ class Folder:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A recording's note (at most `limits.NOTE_MAX` characters)."""
 
@@ -186,7 +186,7 @@ class RecordingType(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recording:
     """An original or a conversion, with its state, audio URL and companions (star, note)."""
 
@@ -271,7 +271,7 @@ class Recording:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Accent:
     """An accent of a voice (speech-to-speech)."""
 
@@ -301,7 +301,7 @@ class Accent:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NarrationStyle:
     """A narration style of a voice (text-to-speech)."""
 
@@ -321,7 +321,7 @@ class NarrationStyle:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Voice:
     """A marketplace voice with its accents and narration styles."""
 
@@ -384,7 +384,7 @@ class Voice:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Calibration:
     """A calibration (a sample of the user's voice used to tune conversions)."""
 
@@ -417,7 +417,7 @@ class Calibration:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Order:
     """One ordered conversion. `id` is None when recovered from the conversion itself
     (the order's answer was lost and the client found the conversion instead)."""
@@ -463,7 +463,7 @@ class Order:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Credits:
     """The account's credits."""
 
@@ -480,7 +480,7 @@ class Credits:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConversionRequest:
     """One conversion of an order: a voice and, optionally, its accent/style and pitch shift."""
 

@@ -2,7 +2,8 @@
 
 - readdir with attributes: mfusepy keeps only a mode and never sets FUSE_FILL_DIR_PLUS, so
   `ls -l` of a listed folder would cost a getattr per entry. Entries are filled with their full
-  attributes and non-zero offsets (libfuse < 3.17 drops attributes at offset 0).
+  attributes (`kernel_stat`, made once per listing) and non-zero offsets (libfuse < 3.17
+  drops attributes at offset 0).
 - ftruncate's file handle: mfusepy drops it, so `ftruncate(fd, 0)` (vim's save) could not
   reach the open file. It is passed on (as the file info, the mount uses `raw_fi`).
 - kernel notifications: mfusepy has none, so a refused new file would stay visible until the
@@ -23,8 +24,17 @@ import mfusepy
 FUSE_READDIR_PLUS = 1
 FUSE_FILL_DIR_PLUS = 2
 
-Entry = tuple[str, dict[str, Any] | None]
-"""A directory entry: its name and its attributes (None when not known without a request)."""
+Entry = tuple[str, Any]
+"""A directory entry: its name and its attributes as the kernel takes them (`kernel_stat`),
+or None when they are not known without a request. Kept with a directory's listing, so it is
+compact: a ctypes `stat` of 144 bytes, not a dict of a kilobyte."""
+
+
+def kernel_stat(attributes: dict[str, Any]) -> Any:
+    """The `struct stat` libfuse hands the kernel, made once from a stat dict (`use_ns`)."""
+    made = mfusepy.c_stat()
+    mfusepy.set_st_attrs(made, attributes, use_ns=True)
+    return made
 
 
 class VoiceFUSE(mfusepy.FUSE):
@@ -33,15 +43,9 @@ class VoiceFUSE(mfusepy.FUSE):
     ) -> int:
         decoded = None if path is None else path.decode(self.encoding, self.errors)
         entries: Sequence[Entry] = self.operations.readdir_plus(decoded, fip.contents.fh)
-        for position, (name, attributes) in enumerate(entries[offset:], start=offset + 1):
-            stat = mfusepy.c_stat()
-            fill = 0
-            if attributes:
-                mfusepy.set_st_attrs(stat, attributes, use_ns=self.use_ns)
-                if flags & FUSE_READDIR_PLUS and "st_size" in attributes:
-                    fill = FUSE_FILL_DIR_PLUS  # complete: the kernel may keep them
-            described = stat if attributes else None
-            if filler(buf, name.encode(self.encoding, self.errors), described, position, fill) != 0:
+        for position, (name, stat) in enumerate(entries[offset:], start=offset + 1):
+            fill = FUSE_FILL_DIR_PLUS if stat is not None and flags & FUSE_READDIR_PLUS else 0
+            if filler(buf, name.encode(self.encoding, self.errors), stat, position, fill) != 0:
                 break  # the kernel's buffer is full: it asks again from `position`
         return 0
 

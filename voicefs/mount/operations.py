@@ -30,7 +30,7 @@ from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
 from voicefs.mount.callers import calling_process, interrupted
 from voicefs.mount.failures import not_news, recorded, translated
-from voicefs.mount.glue import Entry, forget_in_kernel
+from voicefs.mount.glue import Entry, forget_in_kernel, kernel_stat
 from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
 from voicefs.mount.journal import Journal
 from voicefs.mount.scratch import ScratchFiles
@@ -272,7 +272,7 @@ class VoiceOperations(mfusepy.Operations):
         entries: list[Entry] = []
         for child in ordered:  # a size only a request tells shows as 0 (see _size_for_stat)
             size = 0 if child.is_directory else self.fs.size_of(child)
-            entries.append((child.name, self._attributes(child, size or 0)))
+            entries.append((child.name, kernel_stat(self._attributes(child, size or 0))))
         return entries
 
     @translated

@@ -75,7 +75,7 @@ class SampleKind(str, Enum):
     NARRATION_STYLE = "narration style"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One sample to audition: of which accent or style (by id), under which name."""
 
@@ -88,7 +88,7 @@ DIRECTORY_KINDS = frozenset({NodeKind.ROOT, NodeKind.PROJECT, NodeKind.FOLDER, N
 AUDIO_KINDS = frozenset({NodeKind.ORIGINAL, NodeKind.CONVERSION})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     """One entry of the tree. `recording` is the recording itself for originals and
     conversions, and the one it belongs to for companions and `order.txt`; `original` is
