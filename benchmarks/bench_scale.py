@@ -1,15 +1,17 @@
-"""Benchmarks a large account (`voicefs emulator --seed large`: 20 projects x 10 folders x
-500 recordings = 100,000; --quick: 4 x 5 x 200 = 4,000) through fsspec and through the mount.
+"""Benchmarks large accounts (`voicefs emulator --seed large`) through fsspec and the mount.
 
-Reports, from one emulator on loopback:
-- how long seeding took (the emulator's start, until it answers);
-- the requests of a cold `find` through fsspec and through the mount, against the minimum
-  (the mount keeps to the service's budget of 500 requests per 300 s: past it, it waits)
-  1 + P + sum(ceil(R_p / 200)) (fsspec lists each project's recordings in one paged listing;
-  the mount lists folder by folder: 1 + P + sum(ceil(R_f / 200)));
-- a warm `find` of the mount against the same tree on tmpfs (best of 2; one round at
-  100,000), same run;
-- the mount process's memory (VmRSS, VmHWM) after the walks.
+Accounts of 20 x 5 x 150, 4 x 5 x 1,000 and 20 x 10 x 500 recordings (projects x folders x
+recordings per folder), one emulator on loopback each; --quick keeps the folder sizes of the
+first two (150 and 1,000) in accounts a fifth as large, 4 x 5 x 150 and 1 x 5 x 1,000, so that
+the whole quick run stays within two minutes. Reports, each
+figure against a baseline of the same run:
+- listing requests of a cold `find` through the mount (and through fsspec) against the
+  minimum 1 + P + sum(ceil(R_p / 200)): the projects, each project's folders, and each
+  project's recordings in pages of 200;
+- warm `find` and `ls -lR` of the mount as ratios to the same tree copied to tmpfs (names
+  only), and to an rclone mount of that copy when Debian's `rclone` is installed; the warm
+  walk again after a pause of 10 s (within --cache-ttl); the time per entry;
+- the mount process's RSS growth per recording over the walks.
 
 Usage: python benchmarks/bench_scale.py [--quick] [--json PATH]
 """
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +41,10 @@ from voicefs import VoiceFileSystem  # noqa: E402
 from voicefs.emulator.seed_large import LARGE_API_KEY, LARGE_EMAIL  # noqa: E402
 
 PAGE = 200
+SCALES = [(20, 5, 150), (4, 5, 1000), (20, 10, 500)]
+QUICK_SCALES = [(4, 5, 150), (1, 5, 1000)]
+PAUSE = 10.0  # seconds between walks, within the mount's --cache-ttl
+LISTING_ROUTES = ("GET /api/projects", "GET /api/folders", "GET /api/recordings")
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -48,36 +55,21 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def status_kib(pid: int, field: str) -> int:
+def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
+        if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
 
 
-def requests_during(emulator: EmulatorProcess, action: Any) -> tuple[int, float, Any]:
+def listing_requests(emulator: EmulatorProcess, action: Callable[[], Any]) -> tuple[int, Any]:
     emulator.reset_request_counts()
-    started = time.perf_counter()
     result = action()
-    seconds = time.perf_counter() - started
-    return sum(emulator.request_counts().values()), seconds, result
+    counts = emulator.request_counts()
+    return sum(n for route, n in counts.items() if route.startswith(LISTING_ROUTES)), result
 
 
-def tmpfs_copy(paths: list[str], mountpoint: Path, target: Path) -> None:
-    """The mount's tree as empty files and directories on tmpfs (names only)."""
-    for line in paths:
-        relative = Path(line).relative_to(mountpoint)
-        destination = target / relative
-        if line.endswith("/"):
-            destination.mkdir(parents=True, exist_ok=True)
-    for line in paths:
-        if not line.endswith("/"):
-            destination = target / Path(line).relative_to(mountpoint)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.touch()
-
-
-def best(action: Any, rounds: int = 2) -> float:
+def best(action: Callable[[], Any], rounds: int = 2) -> float:
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
@@ -86,110 +78,148 @@ def best(action: Any, rounds: int = 2) -> float:
     return min(times)
 
 
+def walks(top: Path) -> dict[str, Callable[[], Any]]:
+    """`find` and `ls -lR` of a tree, the account's `/.voicefs` left out."""
+    return {
+        "find": lambda: run("find", str(top), "-path", f"{top}/.voicefs", "-prune", "-o", "-print"),
+        "ls -lR": lambda: run(
+            "ls", "-lR", *[str(p) for p in top.iterdir() if p.name != ".voicefs"]
+        ),
+    }
+
+
+def tmpfs_copy(paths: list[str], mountpoint: Path, target: Path) -> None:
+    """The mount's tree as empty files and directories on tmpfs (names only)."""
+    for line in sorted(paths):
+        destination = target / Path(line.rstrip("/")).relative_to(mountpoint)
+        if line.endswith("/"):
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.touch()
+
+
+def rclone_walks(tree: Path, scratch: Path) -> dict[str, float] | None:
+    """Warm walks of an rclone mount (local backend) of the tmpfs copy; None without rclone."""
+    rclone = shutil.which("rclone")
+    if rclone is None:
+        return None
+    mountpoint = scratch / "rclone"
+    mountpoint.mkdir()
+    process = subprocess.Popen(
+        [rclone, "mount", str(tree), str(mountpoint), "--read-only", "--dir-cache-time", "1h"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            if os.path.ismount(mountpoint):
+                break
+            time.sleep(0.05)
+        timed = walks(mountpoint)
+        for walk in timed.values():
+            walk()  # warm
+        return {name: best(walk) for name, walk in timed.items()}
+    finally:
+        subprocess.run(["fusermount3", "-u", str(mountpoint)], check=False, capture_output=True)
+        process.wait(timeout=30)
+
+
 def measure(scale: tuple[int, int, int], tmp: Path) -> dict[str, Any]:
     projects, folders, per_folder = scale
-    started = time.perf_counter()
+    recordings = projects * folders * per_folder
     emulator = EmulatorProcess(
-        tmp / "service",
-        [
-            "--seed",
-            "large",
-            "--seed-scale",
-            "x".join(map(str, scale)),
-            "--conversion-seconds",
-            "0.3",
-        ],
+        tmp / "service", ["--seed", "large", "--seed-scale", "x".join(map(str, scale))]
     )
     emulator.start()
     try:
-        seeded = time.perf_counter() - started
         account = Account(emulator.url, "", LARGE_EMAIL, "large", LARGE_API_KEY)
-        per_project = folders * per_folder
-        minimum = 1 + projects + projects * math.ceil(per_project / PAGE)
-        by_folder = 1 + projects + projects * folders * math.ceil(per_folder / PAGE)
+        minimum = 1 + projects + projects * math.ceil(folders * per_folder / PAGE)
         fs = VoiceFileSystem(
             url=account.url, api_key=account.api_key, rate_limit=False, skip_instance_cache=True
         )
-        fs_requests, fs_seconds, found = requests_during(emulator, lambda: fs.find(""))
-        results: dict[str, Any] = {
-            "scale": {
-                "projects": projects,
-                "folders": folders,
-                "recordings": projects * folders * per_folder,
-                "fsspec_find_entries": len(found),
-            },
-            "seeding_seconds": round(seeded, 2),
-            "minimum_requests": minimum,
-            "fsspec_cold_find": {"requests": fs_requests, "seconds": round(fs_seconds, 2)},
-        }
+        fs_listings, _ = listing_requests(emulator, lambda: fs.find(""))
         mountpoint = tmp / "mnt"
-        # The mount keeps to the service's budget of 500 requests per 300 s, so a cold walk of
-        # more listings than that waits for it; --timeout lets it wait instead of answering EIO.
+        # --timeout: a cold walk beyond the budget of 500 requests per 300 s waits for it
         with mounted(account, mountpoint, tmp / "cache", "--timeout", "900") as process:
-            find = ["find", str(mountpoint), "-mindepth", "1", "-path", "*/.voicefs", "-prune"]
-            whole = lambda: run(*find, "-o", "-printf", "%p\n")  # noqa: E731
-            mount_requests, mount_seconds, listing = requests_during(emulator, whole)
-            paths = [p + "/" if os.path.isdir(p) else p for p in listing.stdout.splitlines()]
-            rounds = 2 if projects * folders * per_folder <= 20_000 else 1
-            warm = best(whole, rounds)
-            rss, hwm = status_kib(process.pid, "VmRSS"), status_kib(process.pid, "VmHWM")
+            started_rss = rss_kib(process.pid)
+            timed = walks(mountpoint)
+            listings, found = listing_requests(emulator, timed["find"])
+            lines = found.stdout.splitlines()
+            paths = [p + "/" if os.path.isdir(p) else p for p in lines if p != str(mountpoint)]
+            mount = {name: best(walk) for name, walk in timed.items()}
+            time.sleep(PAUSE)
+            after_pause = {name: best(walk, 1) for name, walk in timed.items()}
+            grown_rss = rss_kib(process.pid) - started_rss
         shm = Path(tempfile.mkdtemp(prefix="voicefs-scale-", dir="/dev/shm"))
         try:
             tmpfs_copy(paths, mountpoint, shm)
-            on_tmpfs = best(lambda: run("find", str(shm), "-mindepth", "1", "-printf", "%p\n"), 3)
+            tmpfs = {name: best(walk, 3) for name, walk in walks(shm).items()}
+            rclone = rclone_walks(shm, tmp)
         finally:
             shutil.rmtree(shm, ignore_errors=True)
-        results.update(
-            {
-                "mount_cold_find": {
-                    "requests": mount_requests,
-                    "seconds": round(mount_seconds, 2),
-                    "folder_by_folder": by_folder,
-                },
-                "warm_find": {
-                    "mount_seconds": round(warm, 3),
-                    "tmpfs_seconds": round(on_tmpfs, 3),
-                    "ratio": round(warm / on_tmpfs, 2),
-                    "entries": len(paths),
-                },
-                "mount_memory_mib": {"rss": round(rss / 1024, 1), "peak": round(hwm / 1024, 1)},
-            }
-        )
-        return results
+        entries = len(paths)
+        return {
+            "scale": {"projects": projects, "folders": folders, "recordings": recordings},
+            "entries": entries,
+            "listing_requests": {
+                "mount_cold_find": listings,
+                "fsspec_cold_find": fs_listings,
+                "minimum": minimum,
+                "ratio": round(listings / minimum, 3),
+            },
+            "warm": {
+                name: {
+                    "mount_seconds": round(mount[name], 3),
+                    "tmpfs_seconds": round(tmpfs[name], 3),
+                    "ratio_to_tmpfs": round(mount[name] / tmpfs[name], 1),
+                    "after_pause_ratio_to_tmpfs": round(after_pause[name] / tmpfs[name], 1),
+                    "microseconds_per_entry": round(mount[name] / entries * 1e6, 1),
+                    "ratio_to_rclone": (
+                        None if rclone is None else round(mount[name] / rclone[name], 2)
+                    ),
+                }
+                for name in mount
+            },
+            "rclone": "not installed" if rclone is None else rclone,
+            "rss_growth_kib_per_recording": round(grown_rss / recordings, 2),
+        }
     finally:
         emulator.stop()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="4 x 5 x 200 recordings")
+    parser.add_argument("--quick", action="store_true", help="4 x 5 x 150 and 1 x 5 x 1,000")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
-    scale = (4, 5, 200) if args.quick else (20, 10, 500)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="voicefs-bench-scale-") as tmp:
-        results = measure(scale, Path(tmp))
-    results["machine"] = machine()
-    s, fsf, mnt = results["scale"], results["fsspec_cold_find"], results["mount_cold_find"]
-    warm, memory = results["warm_find"], results["mount_memory_mib"]
+    results: dict[str, Any] = {"machine": machine(), "accounts": []}
     print(f"machine: {', '.join(f'{k} {v}' for k, v in results['machine'].items())}")
-    print(
-        f"account: {s['projects']} projects x {s['folders']} folders, {s['recordings']} "
-        f"recordings; seeded and serving in {results['seeding_seconds']} s"
-    )
-    print(
-        f"cold find through fsspec: {fsf['requests']} requests in {fsf['seconds']} s "
-        f"(minimum 1 + P + sum ceil(R_p/200) = {results['minimum_requests']})"
-    )
-    print(
-        f"cold find through the mount: {mnt['requests']} requests in {mnt['seconds']} s "
-        f"(minimum {results['minimum_requests']}; folder by folder {mnt['folder_by_folder']})"
-    )
-    print(
-        f"warm find of the mount ({warm['entries']} entries): {warm['mount_seconds']} s, "
-        f"on tmpfs {warm['tmpfs_seconds']} s: ratio {warm['ratio']}"
-    )
-    print(f"the mount process after the walks: RSS {memory['rss']} MiB (peak {memory['peak']} MiB)")
+    for scale in QUICK_SCALES if args.quick else SCALES:
+        with tempfile.TemporaryDirectory(prefix="voicefs-bench-scale-") as tmp:
+            measured = measure(scale, Path(tmp))
+        results["accounts"].append(measured)
+        s, requests = measured["scale"], measured["listing_requests"]
+        print(
+            f"{s['projects']} x {s['folders']} x {s['recordings'] // s['projects'] // s['folders']}"
+            f" ({s['recordings']} recordings, {measured['entries']} entries): cold find listed "
+            f"{requests['mount_cold_find']} times through the mount, "
+            f"{requests['fsspec_cold_find']} through fsspec (minimum {requests['minimum']}, "
+            f"ratio {requests['ratio']})"
+        )
+        for name, warm in measured["warm"].items():
+            rclone = (
+                "" if warm["ratio_to_rclone"] is None else f", {warm['ratio_to_rclone']}x rclone"
+            )
+            print(
+                f"  warm {name}: {warm['mount_seconds']} s, {warm['ratio_to_tmpfs']}x tmpfs "
+                f"({warm['after_pause_ratio_to_tmpfs']}x after {PAUSE:g} s){rclone}, "
+                f"{warm['microseconds_per_entry']} us per entry"
+            )
+        if measured["rclone"] == "not installed":
+            print("  rclone is not installed: no rclone baseline")
+        print(f"  RSS growth: {measured['rss_growth_kib_per_recording']} KiB per recording")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(f"done in {time.monotonic() - started:.0f} s")
