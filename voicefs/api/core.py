@@ -186,9 +186,9 @@ class ClientCore:
             try:
                 record = send()
             except AmbiguousOutcomeError as exc:
-                if attempt > self.max_retries or self._transport.health.state.availability == (
-                    Availability.OFFLINE
-                ):  # a service that went silent would only keep the caller waiting again
+                # a service gone silent (offline) would only keep the caller waiting again
+                offline = self._transport.health.state.availability == Availability.OFFLINE
+                if attempt > self.max_retries or offline:
                     raise self._gave_up(exc, operation, attempt) from exc
                 self._transport.sleep_backoff(attempt)  # let the service finish first
                 try:
