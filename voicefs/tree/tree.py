@@ -85,7 +85,7 @@ class WalkDetector:
         self._lock = threading.Lock()
 
     def listed(self) -> None:
-        """A folder's (or a project's) recordings were just listed from the service."""
+        """A folder's recordings are about to be listed from the service."""
         now = self._clock()
         with self._lock:
             walking = now < self._walking_until
@@ -143,7 +143,7 @@ class Tree:
         key = ("recordings", folder.id)
         if not self.cache.contains(key):
             self.walks.listed()  # about to be: the second within the window makes a walk
-            if self.walks.walking():
+            if self.walks.walking() and self.client.health.state.usable:  # else: the last known
                 self._list_project_of(folder)
         listing: list[Recording] = self.cache.get(
             key,
