@@ -13,9 +13,11 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from voicefs.files import staging_errors
 from voicefs.mount.audio_cache import CachedAudio
 
 
@@ -130,19 +132,15 @@ class StagedWrite(LocalHandle):
 
     def write(self, data: bytes, offset: int) -> int:
         self._check_writable()
-        try:
+        with self._staging():
             written = super().write(data, offset)
-        except OSError as exc:
-            raise self._failed(exc) from exc
         self._written = True
         return written
 
     def truncate(self, length: int) -> None:
         self._check_writable()
-        try:
+        with self._staging():
             super().truncate(length)
-        except OSError as exc:
-            raise self._failed(exc) from exc
         self._written = True
 
     def _check_writable(self) -> None:
@@ -153,19 +151,19 @@ class StagedWrite(LocalHandle):
                 "cannot be changed",
             )
 
-    def _failed(self, exc: OSError) -> OSError:
-        """Remembers a failed local write (nothing will be sent) and frees what it staged."""
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            exc = OSError(
-                exc.errno,
-                f"{self.path}: no space left on the local disk that stages writes (the cache "
-                "directory); nothing was sent",
-            )
-        with self._lock:
-            if self.failure is None:
-                self.failure = exc
-            os.ftruncate(self._descriptor, 0)
-        return exc
+    @contextmanager
+    def _staging(self) -> Iterator[None]:
+        """A failed local write (a full disk) names the path and ends the file: nothing will
+        be sent, and what it staged is freed at once."""
+        try:
+            with staging_errors(self.path, self.local.parent):
+                yield
+        except OSError as exc:
+            with self._lock:
+                if self.failure is None:
+                    self.failure = exc
+                os.ftruncate(self._descriptor, 0)
+            raise
 
     def flush(self, caller: int) -> None:
         """A close() of a descriptor of this file by process `caller`."""

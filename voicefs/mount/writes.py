@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from voicefs.files import staging_errors
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount.attributes import UserSettings
 from voicefs.mount.handles import Handle, StagedWrite
@@ -86,12 +87,11 @@ class Writes:
     @staticmethod
     def _stage_copy(target: str, local: Path, content: bytes) -> None:
         try:
-            local.write_bytes(content)
-        except OSError as exc:
+            with staging_errors(target, local.parent):
+                local.write_bytes(content)
+        except OSError:
             local.unlink(missing_ok=True)
-            raise OSError(
-                exc.errno, f"{target}: cannot stage the file for writing: {exc.strerror}"
-            ) from exc
+            raise
 
     def pending(self, target: str) -> Path | None:
         """The staged file of a new file still being written (it has no node yet)."""
