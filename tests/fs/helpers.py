@@ -4,9 +4,10 @@ originals and conversions through the service's HTTP API."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,29 @@ FOLDER = "Project/Takes"
 DOWNLOAD = "GET /api/{file_url:path}"  # the route of recordings' audio
 UPLOAD = "POST /api/recordings"
 AUDIO = ("wav", "ogg", "mp3", "flac")
+
+
+Writer = Callable[[VoiceFileSystem, str, bytes, Path], None]
+"""One of the ways a script writes a file through fsspec: (fs, path, bytes, a scratch dir)."""
+
+
+def by_pipe(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
+    fs.pipe(path, data)
+
+
+def by_put(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
+    local = tmp / "local-copy"
+    local.write_bytes(data)
+    fs.put(str(local), path)
+
+
+def by_open(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
+    with fs.open(path, "wb") as handle:
+        for start in range(0, len(data), 4096):  # in pieces, as a writer's buffer sends it
+            handle.write(data[start : start + 4096])
+
+
+WRITERS = [by_pipe, by_put, by_open]
 
 
 def make_fs(account: Account, **options: Any) -> VoiceFileSystem:

@@ -15,34 +15,24 @@ import pytest
 from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess
 from tests.fs.defect_helpers import fresh_cat, fresh_names
-from tests.fs.helpers import FOLDER, PROJECT, counted, folder_id, raises_errno, upload
+from tests.fs.helpers import (
+    FOLDER,
+    PROJECT,
+    WRITERS,
+    Writer,
+    by_put,
+    counted,
+    folder_id,
+    raises_errno,
+    upload,
+)
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.tree.errors import printable
-
-Writer = Callable[[VoiceFileSystem, str, bytes, Path], None]
 
 LONGEST = "x" * 251 + ".wav"  # 255 bytes
 TOO_LONG = "x" * 252 + ".wav"  # 256 bytes
 TOO_LONG_UTF8 = "é" * 127 + ".wav"  # 131 characters, 258 bytes
 CONTROLS = ["tab\there", "new\nline", "esc\x1b[31mred", "nul\x00", "del\x7f", "csi\x9b31m"]
-
-
-def by_pipe(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    fs.pipe(path, data)
-
-
-def by_put(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    local = tmp / "local.wav"
-    local.write_bytes(data)
-    fs.put(str(local), path)
-
-
-def by_open(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    with fs.open(path, "wb") as handle:
-        handle.write(data)
-
-
-WRITERS = [by_pipe, by_put, by_open]
 
 
 def assert_nothing_sent(requests: Counter[str], write: Writer) -> None:

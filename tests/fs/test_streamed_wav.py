@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,29 +12,11 @@ import pytest
 from tests.emulator.helpers import Api
 from tests.emulator_process import Account
 from tests.fs.defect_helpers import fresh_cat
-from tests.fs.helpers import FOLDER, folder_id
+from tests.fs.helpers import FOLDER, Writer, by_open, by_pipe, by_put, folder_id
 from voicefs.filesystem import VoiceFileSystem
 
 SOX = ["sox", "-n", "-b", "16", "-t", "wav", "-", "synth", "0.5", "sine", "440"]
 FFMPEG = ["ffmpeg", "-nostdin", "-f", "lavfi", "-i", "sine=d=0.5", "-f", "wav", "-"]
-
-Writer = Callable[[VoiceFileSystem, str, bytes, Path], None]
-
-
-def by_pipe(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    fs.pipe(path, data)
-
-
-def by_put(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    local = tmp / "streamed.wav"
-    local.write_bytes(data)
-    fs.put(str(local), path)
-
-
-def by_open(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    with fs.open(path, "wb") as handle:
-        for start in range(0, len(data), 4096):  # as it came out of the pipe
-            handle.write(data[start : start + 4096])
 
 
 def piped(command: list[str]) -> bytes:

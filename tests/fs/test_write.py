@@ -18,6 +18,8 @@ from tests.fs.helpers import (
     FOLDER,
     PROJECT,
     UPLOAD,
+    WRITERS,
+    Writer,
     carries_detail,
     convert,
     counted,
@@ -32,27 +34,6 @@ from voicefs.filesystem import VoiceFileSystem
 
 TAKE = f"{FOLDER}/take.wav"
 TOO_LONG = "x" * 41  # the service allows 40 characters for names and labels
-
-Writer = Callable[[VoiceFileSystem, str, bytes, Path], None]
-
-
-def by_pipe(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    fs.pipe(path, data)
-
-
-def by_put(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    local = tmp / "local-copy"
-    local.write_bytes(data)
-    fs.put(str(local), path)
-
-
-def by_open(fs: VoiceFileSystem, path: str, data: bytes, tmp: Path) -> None:
-    with fs.open(path, "wb") as handle:
-        handle.write(data[:1000])
-        handle.write(data[1000:])
-
-
-WRITERS = [by_pipe, by_put, by_open]
 
 
 def originals(api: Api, fs: VoiceFileSystem, folder: str = FOLDER) -> dict[str, dict[str, Any]]:
