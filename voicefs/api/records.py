@@ -2,11 +2,14 @@
 
 Parsing is lenient on purpose: unknown fields are ignored (the service adds fields over time),
 optional fields that are missing or null get defaults, and only the identifying fields are
-required. Each record keeps the JSON it came from in `raw` for columns nobody typed yet.
+required. Records the account has few of (credits, voices, calibrations) keep the JSON they
+came from in `raw` for fields nobody typed yet; recordings, of which a studio has a hundred
+thousand, keep only their typed fields.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
@@ -32,6 +35,13 @@ def parse_time(value: Any) -> datetime | None:
 def _str(data: JSON, key: str) -> str | None:
     value = data.get(key)
     return None if value is None else str(value)
+
+
+def _shared(data: JSON, key: str) -> str | None:
+    """A value many records repeat (a project's id, a voice's name), kept once in memory:
+    a studio's account holds a hundred thousand recordings."""
+    value = _str(data, key)
+    return None if value is None else sys.intern(value)
 
 
 def _float(data: JSON, key: str, default: float | None = None) -> float | None:
@@ -215,7 +225,6 @@ class Recording:
     created_at: datetime | None = None
     converted_at: datetime | None = None
     note: Note | None = None
-    raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def is_original(self) -> bool:
@@ -239,35 +248,34 @@ class Recording:
         rec_id = str(data["id"])
         return cls(
             id=rec_id,
-            project_id=str(data.get("project_id") or ""),
+            project_id=sys.intern(str(data.get("project_id") or "")),
             type=(
                 RecordingType.ORIGINAL
                 if (data.get("type") or "original") == "original"
                 else RecordingType.CONVERTED
             ),
             state=RecordingState.parse(data.get("state"), RecordingState.DONE),
-            parent_folder_id=_str(data, "parent_folder_id"),
+            parent_folder_id=_shared(data, "parent_folder_id"),
             url=_str(data, "url"),
             file_name=_str(data, "file_name"),
             label=_str(data, "label"),
             original_id=_str(data, "original_id"),
-            model_id=_str(data, "model_id"),
-            model_name=_str(data, "model_name"),
-            calibration_id=_str(data, "calibration_id"),
-            calibration_name=_str(data, "calibration_name"),
-            microphone=_str(data, "microphone"),
+            model_id=_shared(data, "model_id"),
+            model_name=_shared(data, "model_name"),
+            calibration_id=_shared(data, "calibration_id"),
+            calibration_name=_shared(data, "calibration_name"),
+            microphone=_shared(data, "microphone"),
             size=_int(data, "size"),
             duration=_float(data, "duration", 0.0) or 0.0,
             starred=_bool(data, "starred"),
             tts=_bool(data, "tts"),
             text=_str(data, "text"),
             error=_str(data, "error"),
-            process_stage=_str(data, "process_stage"),
+            process_stage=_shared(data, "process_stage"),
             active=_bool(data, "active", True),
             created_at=parse_time(data.get("created_at")),
             converted_at=parse_time(data.get("converted_at")),
             note=Note.from_json(note, rec_id) if isinstance(note, dict) else None,
-            raw=data,
         )
 
 
