@@ -37,7 +37,6 @@ from voicefs.files import (
 from voicefs.scripting import ScriptMethods
 from voicefs.tree import names
 from voicefs.tree.cache import (
-    DEFAULT_MAX_ENTRIES,
     DEFAULT_MISSING_TTL,
     DEFAULT_PROCESSING_TTL,
     DEFAULT_TTL,
@@ -84,7 +83,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
         listings_expiry_time: float = DEFAULT_TTL,
         processing_expiry_time: float = DEFAULT_PROCESSING_TTL,
         missing_expiry_time: float = DEFAULT_MISSING_TTL,
-        max_listings: int = DEFAULT_MAX_ENTRIES,
+        max_listed_entries: int | None = None,
         block_size: int = DEFAULT_BLOCK_SIZE,
         use_listings_cache: bool = True,
         cache_storage: str | os.PathLike[str] | None = None,
@@ -114,7 +113,7 @@ class VoiceFileSystem(ScriptMethods, Changes, AbstractFileSystem):
             ttl,
             processing_expiry_time,
             missing_expiry_time,
-            max_listings,
+            max_listed_entries,
             store=store,
             wait=listings_wait,
             health=self.client.health,

@@ -40,8 +40,18 @@ T = TypeVar("T")
 DEFAULT_TTL = 30.0
 DEFAULT_PROCESSING_TTL = 3.0
 DEFAULT_MISSING_TTL = 3.0
-DEFAULT_MAX_ENTRIES = 10_000
+# Entries of listings (a project, a folder or a recording each) kept in memory: with a store,
+# what folders are in use (about 6 KiB each with their indexes, for a mount); the rest is
+# read back from disk when asked. Without one, what is evicted costs requests again.
+DEFAULT_MAX_ENTRIES = 15_000
+DEFAULT_MAX_ENTRIES_WITHOUT_STORE = 1_000_000
 BACKGROUND_LOADS = 4  # listings fetched at once in the background (bounded waits)
+
+
+def weight(value: Any, most: int) -> int:
+    """What a value counts against `max_entries` (`most`): a listing its entries and itself,
+    and never more than all of it (a folder larger than the bound is kept alone)."""
+    return min(1 + len(value), most) if isinstance(value, list) else 1
 
 
 @dataclass(frozen=True)
@@ -68,17 +78,23 @@ class ListingCache:
         ttl: float = DEFAULT_TTL,
         processing_ttl: float = DEFAULT_PROCESSING_TTL,
         missing_ttl: float = DEFAULT_MISSING_TTL,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
+        max_entries: int | None = None,
         *,
         store: Store | None = None,
         wait: float | None = None,
         health: ServiceHealth | None = None,
     ) -> None:
         self.ttl = ttl
-        self.max_entries = max_entries
         self.processing_ttl = min(processing_ttl, ttl)
         self.missing_ttl = missing_ttl
         self.store = store if ttl > 0 else None
+        if max_entries is None:
+            stored = self.store is not None
+            max_entries = DEFAULT_MAX_ENTRIES if stored else DEFAULT_MAX_ENTRIES_WITHOUT_STORE
+        self.max_entries = max_entries
+        # A value loaded again that equals the one in use is that one (the tree sets it):
+        # what is worked out from a listing stays good while the listing says the same.
+        self.same_as_before: Callable[[Hashable, Any], Any] = lambda _key, value: value
         self.wait = wait
         self.health = health
         self._background = threading.BoundedSemaphore(BACKGROUND_LOADS)
@@ -94,6 +110,7 @@ class ListingCache:
             maxsize=max_entries,
             ttu=lambda _key, cached, _now: cached.expires_at,
             timer=time.monotonic,
+            getsizeof=lambda cached: weight(cached.value, max_entries),
         )
 
     @property
@@ -120,8 +137,7 @@ class ListingCache:
         strict = getattr(self._strict, "on", False)
         known = self.store.load(key) if self.store is not None else None
         if known is not None and known.fresh(self.ttl):
-            self._keep_known(key, known, generation)
-            remembered: T = known.value
+            remembered: T = self._keep_known(key, known, generation)
             return remembered
         if strict:
             known = None  # what must be fresh is never answered from the past
@@ -168,13 +184,12 @@ class ListingCache:
         """The last known value, answered instead of the service's; kept in memory (until
         the load in progress brings the fresh one, or for the TTL if it fails), so the calls
         that follow neither wait nor ask again."""
-        self._keep(key, known, self.ttl, generation)
-        return known.value
+        return self._keep(key, known, self.ttl, generation)
 
-    def _keep_known(self, key: Hashable, known: Known, generation: int) -> None:
+    def _keep_known(self, key: Hashable, known: Known, generation: int) -> Any:
         """A fresh listing from the store, in memory for what is left of its life."""
         remaining = known.expires(self.ttl) - time.time()
-        self._keep(key, known, remaining, generation)
+        return self._keep(key, known, remaining, generation)
 
     def _load(
         self,
@@ -187,7 +202,7 @@ class ListingCache:
         with self._lock:
             generation = self._generation(key)
         try:
-            value = load()
+            value = self.same_as_before(key, load())
             if unsettled is not None and unsettled(value):
                 lifetime = self.processing_ttl
             self.put(key, value, lifetime, generation=generation)
@@ -231,18 +246,21 @@ class ListingCache:
     def _changed(self, key: Hashable) -> None:
         self._changes[key] = self._changes.get(key, 0) + 1
 
-    def _keep(self, key: Hashable, known: Known, lifetime: float, generation: int) -> None:
+    def _keep(self, key: Hashable, known: Known, lifetime: float, generation: int) -> Any:
         """A listing from the store into memory only, for `lifetime` seconds, unless key
-        changed since `generation`; it keeps the age it has."""
+        changed since `generation`; it keeps the age it has. Returns the value, as the one
+        in use when it says the same (see `same_as_before`)."""
+        value = self.same_as_before(key, known.value)
         if lifetime <= 0 or not self.enabled:
-            return
+            return value
         now, wall = time.monotonic(), time.time()
         loaded_at = now - (wall - known.loaded)
-        kept = Cached(known.value, loaded_at, now + lifetime, known.loaded, known.lifetime)
+        kept = Cached(value, loaded_at, now + lifetime, known.loaded, known.lifetime)
         with self._lock:  # never over a value in memory: that one is at least as new
             if self._generation(key) == generation and key not in self._entries:
                 self._entries[key] = kept
                 self._versions[key] = known.version
+        return value
 
     def remembered(self, key: Hashable) -> Known | None:
         """The last known value of key on disk, however old (None without a store)."""
@@ -274,6 +292,7 @@ class ListingCache:
         has not changed since (a load must not undo a write that came after it began)."""
         if not self.enabled:
             return
+        value = self.same_as_before(key, value)
         now, wall = time.monotonic(), time.time()
         life = self.ttl if lifetime is None else lifetime
         with self._lock:

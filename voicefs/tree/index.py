@@ -26,7 +26,11 @@ class DirectoryIndex:
     `recordings_by_audio_name` maps the audio name of each recording the directory shows
     (the name it has when done, which its companions keep) to the recording."""
 
-    __slots__ = ("_derived", "_lock", "by_name", "directory", "entries", "recordings_by_audio_name")
+    __slots__ = ("_derived", "by_name", "directory", "entries", "recordings_by_audio_name")
+
+    # One lock for all: a studio's account has a hundred thousand sidecar directories, and
+    # what it guards (a dict's get and set) is over at once.
+    _lock = threading.Lock()
 
     def __init__(
         self,
@@ -36,10 +40,10 @@ class DirectoryIndex:
     ) -> None:
         self.directory = directory
         self.entries = tuple(entries)
+        # in the order of `entries`: a front-end lists these names rather than make its own
         self.by_name = {entry.name: entry for entry in self.entries}
         self.recordings_by_audio_name = recordings_by_audio_name or {}
         self._derived: dict[Hashable, tuple[object, Any]] = {}
-        self._lock = threading.Lock()
 
     def derived(self, key: Hashable, compute: Callable[[], T], source: object = None) -> T:
         """A value worked out from this directory (and from `source`, when it depends on

@@ -28,7 +28,7 @@ from voicefs.api.errors import ServiceError
 from voicefs.api.records import Calibration, Credits, Folder, Project, Recording, Voice
 from voicefs.tree import names
 from voicefs.tree.account_tree import account_children
-from voicefs.tree.cache import ListingCache
+from voicefs.tree.cache import ListingCache, weight
 from voicefs.tree.catalogue import sample_by_first_name
 from voicefs.tree.errors import ErrorLog, path_error
 from voicefs.tree.index import DirectoryIndex, RecordingsIndex
@@ -120,11 +120,16 @@ class Tree:
         # How many entries indexes were made of: a lookup or an opendir of a directory
         # already indexed adds none, whatever its size (tests and benchmarks count it).
         self.entries_indexed = 0
-        # listing key -> (the listing, its index): as many as the cache keeps listings
+        # listing key -> (the listing, its index), weighed as the cache weighs listings: the
+        # indexes of what is in use stay in memory, and those of the rest go with its listings
         self._index_lock = threading.Lock()
         self._indexes: LRUCache[Hashable, tuple[object, RecordingsIndex | DirectoryIndex]] = (
-            LRUCache(maxsize=cache.max_entries)
+            LRUCache(
+                maxsize=cache.max_entries,
+                getsizeof=lambda kept: weight(kept[0], cache.max_entries),
+            )
         )
+        cache.same_as_before = self._as_before
 
     # ------------------------------------------------------------------ listings
 
@@ -170,6 +175,16 @@ class Tree:
             self._indexes[key] = (listing, index)
             self.entries_indexed += len(listing)
         return index
+
+    def _as_before(self, key: Hashable, listing: Any) -> Any:
+        """A listing fetched again (or read back from the store) that says what the indexed
+        one said is the indexed one: its index and the values worked out from it stay good.
+        A walk longer than the TTL lists again folders that mostly have not changed."""
+        with self._index_lock:
+            kept = self._indexes.get(key)
+        if kept is not None and kept[0] is not listing and kept[0] == listing:
+            return kept[0]
+        return listing
 
     def _seen(self, recordings: list[Recording]) -> list[Recording]:
         if any(not r.is_original for r in recordings):
