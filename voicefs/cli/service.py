@@ -10,6 +10,7 @@ import click
 from voicefs.cli.common import VERBOSITY_KEY, Verbosity, configure_logging, verbosity_option
 from voicefs.emulator.seed_large import DEFAULT_SCALE, parse_scale
 from voicefs.mount.runner import (
+    DEFAULT_CACHE_ENTRIES,
     DEFAULT_CACHE_SIZE,
     DEFAULT_CACHE_TTL,
     DEFAULT_TIMEOUT,
@@ -56,6 +57,14 @@ def _verbosity() -> Verbosity:
     help="The most audio kept on disk.",
 )
 @click.option(
+    "--cache-entries",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CACHE_ENTRIES,
+    show_default=True,
+    metavar="N",
+    help="The most listed recordings, folders and projects kept in memory (the rest on disk).",
+)
+@click.option(
     "--timeout",
     type=float,
     default=DEFAULT_TIMEOUT,
@@ -74,6 +83,7 @@ def mount(
     cache_dir: Path | None,
     cache_ttl: float,
     cache_size: int,
+    cache_entries: int,
     timeout: float,
     read_only: bool,
     allow_other: bool,
@@ -99,6 +109,7 @@ def mount(
         cache_dir=cache_dir or default_cache_dir(),
         cache_ttl=cache_ttl,
         cache_size=cache_size,
+        cache_entries=cache_entries,
         timeout=timeout,
         read_only=read_only,
         allow_other=allow_other,

@@ -17,7 +17,7 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -260,19 +260,20 @@ class VoiceOperations(mfusepy.Operations):
         with self.fs.tree.errors_at(node.path):
             index = self.fs.tree.index_of(node)
         entries = index.derived(
-            "mount entries", lambda: self._entries(index.entries), self.settings.generation
+            "mount entries", lambda: self._entries(index.by_name), self.settings.generation
         )
         local = [(name, None) for name in self.scratch.names_in(node.path)]
         return [(".", None), ("..", None), *entries, *local]
 
-    def _entries(self, children: Sequence[Node]) -> list[Entry]:
+    def _entries(self, children: Mapping[str, Node]) -> list[Entry]:
+        """The entries by name, each name kept once in memory (the index's)."""
         # Sidecars first: `rm -r` of a folder empties `X.conversions/` before it deletes X
         # (which takes the sidecar with it).
-        ordered = sorted(children, key=lambda child: child.kind != NodeKind.SIDECAR)
+        ordered = sorted(children.items(), key=lambda item: item[1].kind != NodeKind.SIDECAR)
         entries: list[Entry] = []
-        for child in ordered:  # a size only a request tells shows as 0 (see _size_for_stat)
+        for name, child in ordered:  # a size only a request tells shows as 0 (_size_for_stat)
             size = 0 if child.is_directory else self.fs.size_of(child)
-            entries.append((child.name, kernel_stat(self._attributes(child, size or 0))))
+            entries.append((name, kernel_stat(self._attributes(child, size or 0))))
         return entries
 
     @translated

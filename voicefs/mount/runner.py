@@ -22,10 +22,12 @@ from pathlib import Path
 from voicefs.api import ServiceError
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.private import private_directory
+from voicefs.tree.cache import DEFAULT_MAX_ENTRIES
 
 log = logging.getLogger("voicefs.mount")
 
 DEFAULT_CACHE_SIZE = 10 << 30
+DEFAULT_CACHE_ENTRIES = DEFAULT_MAX_ENTRIES  # listed recordings, folders, projects in memory
 DEFAULT_CACHE_TTL = 30.0
 DEFAULT_TIMEOUT = 5.0  # seconds: a live service answers a listing in well under a second
 UNMOUNT_WAIT = 60.0  # seconds `voicefs unmount` waits for files still open on the drive
@@ -52,6 +54,7 @@ class MountOptions:
     cache_dir: Path = field(default_factory=default_cache_dir)
     cache_ttl: float = DEFAULT_CACHE_TTL
     cache_size: int = DEFAULT_CACHE_SIZE
+    cache_entries: int = DEFAULT_CACHE_ENTRIES
     timeout: float = DEFAULT_TIMEOUT
     read_only: bool = False
     allow_other: bool = False
@@ -68,6 +71,7 @@ class MountOptions:
             profile=self.profile,
             listings_expiry_time=self.cache_ttl,
             missing_expiry_time=self.cache_ttl,  # a name not found costs no request either
+            max_listed_entries=self.cache_entries,  # in memory; the store keeps them all
             cache_storage=str(self.cache_dir / "state") if remembering else None,
             listings_wait=self.timeout,
             timeout=(self.timeout, self.timeout),
