@@ -16,7 +16,7 @@ figure against a baseline of the same run:
 The mount runs with `--cache-ttl 3600`: a cold walk of 100,000 recordings spends the service's
 budget of 500 requests per 300 s and lasts longer than the default 30 s, after which every
 listing would be asked for again; the warm walks measure the drive, not the budget. Memory is
-the default `--cache-entries` (15,000): an account larger than that walks from the store.
+the default `--cache-entries` (25,000): an account larger than that walks from the store.
 
 Usage: python benchmarks/bench_scale.py [--quick] [--json PATH]
 """

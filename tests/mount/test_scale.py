@@ -5,6 +5,10 @@ let go (the store keeps it): memory follows the bound, not the account."""
 
 from __future__ import annotations
 
+import ctypes
+import os
+import platform
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +74,67 @@ def test_memory_follows_the_entries_kept_not_the_account(
     )
     grown, bounded_grown = peak - before, bounded_peak - bounded_before
     assert bounded_grown < 0.6 * grown, (bounded_grown, grown)
+
+
+GETDENTS64 = {"x86_64": 217, "aarch64": 61}
+
+
+class DirectoryReader:
+    """Reads a directory the way `ls` and `find` do, with `getdents64`, but in pieces of
+    4 KiB (about 25 entries) so a test can act between two of them (glibc's readdir asks
+    for as much as the directory's block size, which may be the whole listing)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        self.buffer = ctypes.create_string_buffer(4096)
+        self.libc = ctypes.CDLL(None, use_errno=True)
+
+    def piece(self) -> list[str]:
+        """The names of the next call's piece; [] at the end."""
+        number = GETDENTS64[platform.machine()]
+        size = self.libc.syscall(number, self.fd, self.buffer, len(self.buffer))
+        assert size >= 0, os.strerror(ctypes.get_errno())
+        names, data, at = [], self.buffer.raw, 0
+        while at < size:  # struct linux_dirent64: ino, off, reclen, type, name
+            length = struct.unpack_from("<H", data, at + 16)[0]
+            name = data[at + 19 : at + length].split(b"\0", 1)[0].decode()
+            names.append(name)
+            at += length
+        return [n for n in names if n not in (".", "..")]
+
+    def rest(self) -> list[str]:
+        names: list[str] = []
+        while piece := self.piece():
+            names += piece
+        return names
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def test_a_listing_read_in_pieces_is_one_listing_though_the_folder_changes(
+    large: EmulatorProcess, tmp_path: Path
+) -> None:
+    """The kernel reads a folder of 1,000 entries in several calls; a take removed between
+    them neither makes the rest skip an entry nor shows one twice (the first call's listing
+    goes on)."""
+    account = Account(large.url, "", LARGE_EMAIL, LARGE_PASSWORD, LARGE_API_KEY)
+    mountpoint = tmp_path / "mnt"
+    with mounted(account, mountpoint, tmp_path / "cache"):
+        folder = mountpoint / "Project 01" / "Folder 01"
+        before = set(os.listdir(folder))
+        takes = sorted(name for name in before if name.endswith(".wav"))
+        reader = DirectoryReader(folder)
+        try:
+            first = reader.piece()
+            removed = next(n for n in takes if f"{n}.conversions" in first)
+            run("rm", str(folder / removed))  # its sidecar was read; those after it move up
+            rest = reader.rest()
+        finally:
+            reader.close()
+        after = set(os.listdir(folder))
+    assert 0 < len(first) < 100  # the listing came in many pieces
+    seen = first + rest
+    assert len(seen) == len(set(seen)), "an entry shown twice"
+    assert set(seen) == before  # nothing skipped: the listing the read began with
+    assert removed not in after and f"{removed}.conversions" not in after

@@ -29,8 +29,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from voicefs.drive import CacheSpace
 from voicefs.private import private_directory
-from voicefs.tree.tree import CacheSpace
 
 log = logging.getLogger("voicefs.mount")
 

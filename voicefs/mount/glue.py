@@ -3,7 +3,9 @@
 - readdir with attributes: mfusepy keeps only a mode and never sets FUSE_FILL_DIR_PLUS, so
   `ls -l` of a listed folder would cost a getattr per entry. Entries are filled with their full
   attributes (`kernel_stat`, made once per listing) and non-zero offsets (libfuse < 3.17
-  drops attributes at offset 0).
+  drops attributes at offset 0), which carry the token of the listing being read, so a read
+  that goes on sees the same entries with no opendir to hold them (see
+  `VoiceOperations.readdir_plus`).
 - ftruncate's file handle: mfusepy drops it, so `ftruncate(fd, 0)` (vim's save) could not
   reach the open file. It is passed on (as the file info, the mount uses `raw_fi`).
 - kernel notifications: mfusepy has none, so a refused new file would stay visible until the
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import mfusepy
@@ -37,16 +39,42 @@ def kernel_stat(attributes: dict[str, Any]) -> Any:
     return made
 
 
+class DirectoryListing:
+    """A directory's entries as the kernel reads them: `.` and `..`, the index's entries
+    (shared with it, never copied), then the scratch files' names."""
+
+    __slots__ = ("entries", "local")
+
+    DOTS: tuple[Entry, Entry] = ((".", None), ("..", None))
+
+    def __init__(self, entries: Sequence[Entry], local: Sequence[Entry]) -> None:
+        self.entries = entries
+        self.local = local
+
+    def __len__(self) -> int:
+        return len(self.DOTS) + len(self.entries) + len(self.local)
+
+    def since(self, start: int) -> Iterator[Entry]:
+        """The entries from position `start` on: a read that goes on starts there, with no
+        pass over what came before."""
+        for part in (self.DOTS, self.entries, self.local):
+            if start < len(part):
+                for position in range(start, len(part)):
+                    yield part[position]
+                start = 0
+            else:
+                start -= len(part)
+
+
 class VoiceFUSE(mfusepy.FUSE):
     def readdir_fuse_3(
         self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any, flags: int
     ) -> int:
         decoded = None if path is None else path.decode(self.encoding, self.errors)
-        entries: Sequence[Entry] = self.operations.readdir_plus(decoded, fip.contents.fh)
-        for position, (name, stat) in enumerate(entries[offset:], start=offset + 1):
+        for name, stat, after in self.operations.readdir_plus(decoded, offset):
             fill = FUSE_FILL_DIR_PLUS if stat is not None and flags & FUSE_READDIR_PLUS else 0
-            if filler(buf, name.encode(self.encoding, self.errors), stat, position, fill) != 0:
-                break  # the kernel's buffer is full: it asks again from `position`
+            if filler(buf, name.encode(self.encoding, self.errors), stat, after, fill) != 0:
+                break  # the kernel's buffer is full: it asks again from the last `after`
         return 0
 
     def rename_fuse_3(self, old: bytes, new: bytes, flags: int) -> int:

@@ -1,6 +1,6 @@
-"""`VoiceOperations`: the FUSE operations, a thin layer over `VoiceFileSystem`.
+"""`VoiceOperations`: the FUSE operations, a thin layer over the `Drive` (`voicefs.drive`).
 
-Paths come from the kernel as `/project/folder/name` and go to the filesystem as
+Paths come from the kernel as `/project/folder/name` and go to the drive as
 `project/folder/name`. Every error is an OSError with an errno (mfusepy hands it to the
 kernel); anything else is a bug, logged and answered with EIO. No thread and no HTTP session
 exists before `init_with_config`, which runs after the daemon forked.
@@ -17,20 +17,20 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import mfusepy
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from voicefs.api.errors import ServiceUnavailableError
-from voicefs.filesystem import VoiceFileSystem
+from voicefs.drive import Drive
 from voicefs.mount import attributes as attrs
 from voicefs.mount.audio_cache import AudioCache
 from voicefs.mount.callers import calling_process, interrupted
 from voicefs.mount.failures import not_news, recorded, translated
-from voicefs.mount.glue import Entry, forget_in_kernel, kernel_stat
+from voicefs.mount.glue import DirectoryListing, Entry, forget_in_kernel, kernel_stat
 from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
 from voicefs.mount.journal import Journal
 from voicefs.mount.scratch import ScratchFiles
@@ -60,6 +60,8 @@ LIBFUSE_MKNOD_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY
 INTERRUPT_POLL = 0.1  # seconds between looks at whether a waiting caller was interrupted
 FETCHED_KEPT = 4  # generated files a stat fetched, kept for the open that follows ...
 FETCHED_SECONDS = 10.0  # ... for this long
+DIRECTORY_READS = 1024  # directory listings kept for the readdir calls that go on reading
+MAX_TOKEN = 1 << 30  # the offsets libfuse passes on are signed 64-bit: token << 32 fits
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 
@@ -81,26 +83,28 @@ class VoiceOperations(mfusepy.Operations):
 
     def __init__(
         self,
-        make_fs: Callable[[], VoiceFileSystem],
+        make_drive: Callable[[], Drive],
         cache_dir: Path,
         cache_size: int,
         *,
         read_only: bool = False,
         on_ready: Callable[[], None] | None = None,
     ) -> None:
-        self._make_fs = make_fs
+        self._make_drive = make_drive
         self.cache_dir = cache_dir
         self.cache_size = cache_size
         self.read_only = read_only
         self._on_ready = on_ready
         self.settings = attrs.UserSettings()
         self._handles: dict[int, Handle] = {}
-        self._listings: dict[int, list[Entry]] = {}  # open directories, by handle
+        # listings being read, by the token their offsets carry (see readdir_plus)
+        self._reads: LRUCache[int, DirectoryListing] = LRUCache(DIRECTORY_READS)
+        self._tokens = itertools.count(1)
         # generated files a stat fetched to tell their size, for the open that follows
         self._fetched_by_stat: TTLCache[str, bytes] = TTLCache(FETCHED_KEPT, FETCHED_SECONDS)
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self._fs: VoiceFileSystem | None = None
+        self._drive: Drive | None = None
         self._audio: AudioCache | None = None
         self._scratch: ScratchFiles | None = None
         self._writes: Writes | None = None
@@ -116,28 +120,27 @@ class VoiceOperations(mfusepy.Operations):
             config.use_ino = 1
         if conn is not None:
             conn.max_readahead = READAHEAD
-        self._fs = self._make_fs()
-        self.settings.keep_in(self._fs.tree.cache.store)
-        errors = self._fs.tree.errors
+        drive = self._drive = self._make_drive()
+        self.settings.keep_in(drive.store)
         self._audio = AudioCache(
             self.cache_dir / "audio",
             self.cache_size,
-            self._fs.client.iter_download,
-            on_uncached=lambda key, error: errors.record(error),
+            drive.downloader,
+            on_uncached=lambda key, error: drive.errors.record(error),
         )
-        self._fs.tree.cache_space = self._audio.space
+        drive.show_cache_space(self._audio.space)
         session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
-        journal = Journal(self.cache_dir / "journal" / self._fs.client.account_digest())
+        journal = Journal(self.cache_dir / "journal" / drive.account_digest())
         self._writes = Writes(
-            self._fs,
+            drive,
             self.cache_dir / "staging" / session,
             journal,
             self.settings,
             forget_in_kernel,
         )
-        self._fs.tree.pending_uploads = journal.paths
-        self._upkeep = Upkeep(self._fs, self._writes, on_ready=self._on_ready)
+        drive.show_pending_uploads(journal.paths)
+        self._upkeep = Upkeep(drive, self._writes, on_ready=self._on_ready)
         self._upkeep.start()
 
     def destroy(self, path: str) -> None:
@@ -155,17 +158,17 @@ class VoiceOperations(mfusepy.Operations):
             self._audio.close()
         if self._scratch is not None:
             self._scratch.clear()
-        if self._fs is not None:
-            self._fs.tree.cache.close()
+        if self._drive is not None:
+            self._drive.close()
 
     # Made in init_with_config, after the daemon forked; a call before that is EIO.
     @property
-    def fs(self) -> VoiceFileSystem:
-        return _made(self._fs)
+    def drive(self) -> Drive:
+        return _made(self._drive)
 
     @property
     def error_log(self) -> ErrorLog | None:
-        return None if self._fs is None else self._fs.tree.errors
+        return None if self._drive is None else self._drive.errors
 
     @property
     def scratch(self) -> ScratchFiles:
@@ -182,24 +185,22 @@ class VoiceOperations(mfusepy.Operations):
     # ------------------------------------------------------------------ metadata
 
     def _node(self, path: str) -> Node:
-        return self.fs.resolve(tree_path(path))
+        return self.drive.lookup(tree_path(path))
 
     def _attributes(self, node: Node, size: int | None = None) -> dict[str, Any]:
         writable = not self.read_only and self._writable(node)
         if size is None:  # 0 for what only a request would tell, until it is opened
-            size = 0 if node.is_directory else (self.fs.size_of(node) or 0)
+            size = 0 if node.is_directory else (self.drive.size_of(node) or 0)
         return attrs.attributes(
             node,
             size,
-            self.fs.tree.account_time,  # only for what has no time of its own
+            self.drive.account_time,  # only for what has no time of its own
             writable=writable,
             user=self.settings.get(node.path),
         )
 
     def _writable(self, node: Node) -> bool:
-        if node.is_audio:
-            return True  # deletable; its bytes never change
-        return self.fs.virtual.writable(node)
+        return self.drive.writable(node)  # audio too: deletable, though its bytes never change
 
     @translated
     def getattr(self, path: str, fh: Any = None) -> dict[str, Any]:
@@ -215,9 +216,9 @@ class VoiceOperations(mfusepy.Operations):
         fetches it, so that `unzip` and `zipfile`, which size the file before they open it,
         see its real size; the content is kept for the open that follows. A listing shows
         such files with size 0, so `ls -l` and walks fetch nothing."""
-        if node.is_directory or self.fs.size_of(node) is not None:
+        if node.is_directory or self.drive.size_of(node) is not None:
             return None
-        content = self.fs.content_of(node)
+        content = self.drive.content_of(node)
         with self._lock:
             self._fetched_by_stat[node.path] = content
         return len(content)
@@ -227,43 +228,48 @@ class VoiceOperations(mfusepy.Operations):
 
     @translated
     def readdir(self, path: str, fh: int) -> list[str]:
-        return [name for name, _ in self.readdir_plus(path, fh)]
+        return [name for name, _, _ in self.readdir_plus(path, 0)]
+
+    # No opendir and no releasedir: libfuse answers them itself, with no call into Python,
+    # so a directory costs two calls (its entries, and "no more"), not four.
 
     @translated
-    def opendir(self, path: str) -> int:
-        """Lists the directory once per open: the kernel reads a listing in several calls
-        (until one comes back empty), and each must see the same entries."""
-        number = next(self._counter)
-        listing = self._listing(path)
-        with self._lock:
-            self._listings[number] = listing
-        return number
+    def readdir_plus(self, path: str, offset: int) -> Iterator[tuple[str, Any, int]]:
+        """The entries from `offset` on, each with the offset that goes on after it.
 
-    @translated
-    def releasedir(self, path: str, fh: int) -> None:
+        The kernel reads a listing in several calls (until one comes back empty), and each
+        must see the same entries, or an entry removed meanwhile would make the next call
+        skip one. So the first call's listing is kept under a token that the offsets carry
+        (`token << 32 | position`), and the calls that go on read that one; a listing no
+        longer kept (a reader paused over `DIRECTORY_READS` other listings) goes on from the
+        current one."""
+        token, position = divmod(offset, 1 << 32)
         with self._lock:
-            self._listings.pop(fh, None)
+            listing = self._reads.get(token) if token else None
+        if listing is None:
+            listing = self._listing(path)
+            token = next(self._tokens) % MAX_TOKEN or next(self._tokens)
+            with self._lock:
+                self._reads[token] = listing
+        return (
+            (name, attributes, token << 32 | after)
+            for after, (name, attributes) in enumerate(listing.since(position), position + 1)
+        )
 
-    @translated
-    def readdir_plus(self, path: str, fh: int) -> list[Entry]:
-        with self._lock:
-            listing = self._listings.get(fh)
-        return listing if listing is not None else self._listing(path)
-
-    def _listing(self, path: str) -> list[Entry]:
+    def _listing(self, path: str) -> DirectoryListing:
         """Each entry with its attributes, so `ls -l` and `find` need no getattr round trip;
         worked out once per listing of the directory (and again when a user set a mode or
-        a time), so an opendir costs what the kernel reads, not a pass over the folder."""
+        a time), so reading a directory costs what the kernel reads, not a pass over the
+        folder."""
         node = self._node(path)
         if not node.is_directory:
             raise mfusepy.FuseOSError(errno.ENOTDIR)
-        with self.fs.tree.errors_at(node.path):
-            index = self.fs.tree.index_of(node)
+        index = self.drive.directory(node)
         entries = index.derived(
             "mount entries", lambda: self._entries(index.by_name), self.settings.generation
         )
         local = [(name, None) for name in self.scratch.names_in(node.path)]
-        return [(".", None), ("..", None), *entries, *local]
+        return DirectoryListing(entries, local)
 
     def _entries(self, children: Mapping[str, Node]) -> list[Entry]:
         """The entries by name, each name kept once in memory (the index's)."""
@@ -272,7 +278,7 @@ class VoiceOperations(mfusepy.Operations):
         ordered = sorted(children.items(), key=lambda item: item[1].kind != NodeKind.SIDECAR)
         entries: list[Entry] = []
         for name, child in ordered:  # a size only a request tells shows as 0 (_size_for_stat)
-            size = 0 if child.is_directory else self.fs.size_of(child)
+            size = 0 if child.is_directory else self.drive.size_of(child)
             entries.append((name, kernel_stat(self._attributes(child, size or 0))))
         return entries
 
@@ -340,7 +346,7 @@ class VoiceOperations(mfusepy.Operations):
         if self._local_file(target) is not None:
             return True
         try:
-            self.fs.resolve(target)
+            self.drive.lookup(target)
         except FileNotFoundError:
             return False
         return True
@@ -371,7 +377,7 @@ class VoiceOperations(mfusepy.Operations):
             raise mfusepy.FuseOSError(errno.EROFS)
         if target is None:
             return
-        state = self.fs.client.health.state
+        state = self.drive.health.state
         if not state.usable:
             raise ServiceUnavailableError(
                 errno.EIO, f"{target}: not written: the service is {state.describe()}"
@@ -400,15 +406,15 @@ class VoiceOperations(mfusepy.Operations):
             return 0
         node = self._node(path)
         if node.is_settled_audio:
-            url, size = self.fs.audio_url(node), self.fs.size_of(node) or 0
+            url, size = self.drive.audio_url(node), self.drive.size_of(node) or 0
             reader = self.audio.reader(node.recording_of().id, url, size)
             fi.fh = self._add(AudioHandle(target, reader))
             fi.keep_cache = 1  # finished audio never changes
             return 0
         with self._lock:
             fetched = self._fetched_by_stat.pop(target, None)
-        listed = self.fs.size_of(node)
-        content = fetched if fetched is not None else self.fs.content_of(node)
+        listed = self.drive.size_of(node)
+        content = fetched if fetched is not None else self.drive.content_of(node)
         fi.fh = self._add(ContentHandle(target, content))
         fi.direct_io = 1  # generated: never served stale by the kernel
         if listed != len(content):  # a sample or table known only now: fstat must see it
@@ -417,7 +423,7 @@ class VoiceOperations(mfusepy.Operations):
 
     def _is_audio(self, target: str) -> bool:
         try:
-            return self.fs.resolve(target).is_audio
+            return self.drive.lookup(target).is_audio
         except FileNotFoundError:
             return False
 
@@ -573,7 +579,7 @@ class VoiceOperations(mfusepy.Operations):
             # `.Trash-1000` and the like: no trash here, so a file manager deletes for good
             raise mfusepy.FuseOSError(errno.EPERM)
         self._refuse_writes(tree_path(path))
-        self.fs.mkdir(tree_path(path), create_parents=False)
+        self.drive.make_directory(tree_path(path))
 
     @translated
     @recorded
@@ -583,11 +589,11 @@ class VoiceOperations(mfusepy.Operations):
         self._refuse_writes()
         node = self._node(path)
         if node.kind == NodeKind.SIDECAR:
-            if any(child.is_audio for child in self.fs.tree.children(node)):
+            if any(child.is_audio for child in self.drive.directory(node).entries):
                 raise mfusepy.FuseOSError(errno.ENOTEMPTY)
             return
         self._refuse_writes(tree_path(path))
-        self.fs.rmdir(tree_path(path))
+        self.drive.remove_directory(tree_path(path))
         self.settings.forget(tree_path(path))
 
     @translated
@@ -602,7 +608,7 @@ class VoiceOperations(mfusepy.Operations):
         if node.role in ALWAYS_THERE:
             return  # recordings.csv, order.txt, folders.csv are made on read: `rm -r` passes them
         self._refuse_writes(target)
-        self.fs.rm_file(target)
+        self.drive.remove_file(target)
         self.settings.forget(target)
 
     @translated
@@ -626,5 +632,5 @@ class VoiceOperations(mfusepy.Operations):
             raise mfusepy.FuseOSError(errno.EPERM)  # what is on the service stays there
         else:
             self._refuse_writes(source)
-            self.fs.mv(source, target)
+            self.drive.rename(source, target)
         self.settings.move(source, target)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voicefs.api import ServiceError
+from voicefs.drive import Drive
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.private import private_directory
 from voicefs.tree.cache import DEFAULT_MAX_ENTRIES
@@ -134,7 +135,7 @@ def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> 
     check_credentials(options)
     private_directory(options.cache_dir)
     operations = VoiceOperations(
-        options.filesystem,
+        lambda: Drive(options.filesystem()),
         options.cache_dir,
         options.cache_size,
         read_only=options.read_only,

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 
 from voicefs.api.health import Availability, HealthState
-from voicefs.filesystem import VoiceFileSystem
+from voicefs.drive import Drive
 from voicefs.mount.writes import Writes
 
 log = logging.getLogger("voicefs.mount")
@@ -23,14 +23,14 @@ RECHECK = 3.0  # seconds between looks at what is processing, or at an absent se
 
 class Upkeep:
     def __init__(
-        self, fs: VoiceFileSystem, writes: Writes, on_ready: Callable[[], None] | None = None
+        self, drive: Drive, writes: Writes, on_ready: Callable[[], None] | None = None
     ) -> None:
-        self.fs = fs
+        self.drive = drive
         self.writes = writes
         self._on_ready = on_ready
         self._stopping = threading.Event()
         self._back = threading.Event()  # the service answered again after an absence
-        fs.client.health.add_listener(self._health_changed)
+        drive.health.add_listener(self._health_changed)
 
     def _health_changed(self, before: HealthState, after: HealthState) -> None:
         if after.availability == Availability.ONLINE:
@@ -51,8 +51,8 @@ class Upkeep:
                 if self._back.is_set():  # send what waited for the service
                     self._back.clear()
                     self._finish_journal()
-                if self.fs.client.health.state.usable:
-                    self.fs.tree.refresh_unsettled()
+                if self.drive.health.state.usable:
+                    self.drive.refresh_processing()
                 else:
                     self._look_for_service()
             except OSError as exc:  # the service is away for now; the next round looks again
@@ -69,5 +69,5 @@ class Upkeep:
     def _look_for_service(self) -> None:
         """One small request while the service is away; none while a rate limit runs (it
         ends by itself at the time the service gave)."""
-        if self.fs.client.health.state.until is None:
-            self.fs.client.credits()
+        if self.drive.health.state.until is None:
+            self.drive.look_for_service()

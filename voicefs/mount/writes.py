@@ -13,15 +13,14 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from voicefs.drive import Drive, Writer
 from voicefs.files import staging_errors
-from voicefs.filesystem import VoiceFileSystem
 from voicefs.mount.attributes import UserSettings
 from voicefs.mount.handles import Handle, StagedWrite
 from voicefs.mount.journal import Journal
 from voicefs.private import private_directory
 from voicefs.tree import names
 from voicefs.tree.nodes import NodeKind
-from voicefs.tree.virtual import Writer
 
 JOURNAL_GRACE = 10.0  # seconds after which an upload the service received has been stored
 
@@ -29,13 +28,13 @@ JOURNAL_GRACE = 10.0  # seconds after which an upload the service received has b
 class Writes:
     def __init__(
         self,
-        fs: VoiceFileSystem,
+        drive: Drive,
         staging: Path,
         journal: Journal,
         settings: UserSettings,
         forget_in_kernel: Callable[[str], None] = lambda path: None,
     ) -> None:
-        self.fs = fs
+        self.drive = drive
         self._forget_in_kernel = forget_in_kernel
         self.staging = staging
         private_directory(self.staging)
@@ -51,7 +50,7 @@ class Writes:
         """A staged write of target by process `opener`; refused at once (EPERM) where writing
         means nothing. A new or truncated file counts as written once it is closed (`touch
         X.star` stars; an empty new take is refused at its release)."""
-        writer = self.fs.writer(target)
+        writer = self.drive.writer(target)
 
         def commit(staged: Path) -> None:
             self.send(target, staged, writer)
@@ -116,7 +115,7 @@ class Writes:
 
     def send(self, target: str, staged: Path, writer: Writer | None = None) -> None:
         """Runs the write; an upload is journaled first, so a crash does not lose it."""
-        writer = writer or self.fs.writer(target)
+        writer = writer or self.drive.writer(target)
         if not self.is_upload(target):
             writer(staged)
             return
@@ -128,7 +127,7 @@ class Writes:
         if posixpath.splitext(target)[1].lower() not in names.AUDIO_EXTENSIONS:
             return False
         try:
-            return self.fs.resolve(posixpath.dirname(target)).kind == NodeKind.FOLDER
+            return self.drive.lookup(posixpath.dirname(target)).kind == NodeKind.FOLDER
         except FileNotFoundError:
             return False
 
@@ -142,9 +141,9 @@ class Writes:
                     # again once that cannot be so any more, before sending it ourselves.
                     time.sleep(max(0.0, entry.started + JOURNAL_GRACE - time.time()))
                 if not self._uploaded(entry.path, entry.size):
-                    self.fs.writer(entry.path)(data)
+                    self.drive.writer(entry.path)(data)
             except OSError as exc:
-                self.fs.tree.errors.record(exc)
+                self.drive.errors.record(exc)
                 if exc.errno == errno.EIO:  # the service is away: a later mount tries again
                     self.journal.release(entry)
                     continue
@@ -153,10 +152,10 @@ class Writes:
     def _uploaded(self, target: str, size: int) -> bool:
         """Whether the service has target already, as it says now (never as remembered: a
         wrong "no" would upload it twice)."""
-        self.fs.invalidate_cache(posixpath.dirname(target))
+        self.drive.forget_listings(posixpath.dirname(target))
         try:
-            with self.fs.tree.cache.fresh_only():
-                node = self.fs.resolve(target)
+            with self.drive.fresh_only():
+                node = self.drive.lookup(target)
         except FileNotFoundError:
             return False
         if node.audio is None or node.audio.size not in (None, size):
@@ -169,15 +168,15 @@ class Writes:
 
     def _current_content(self, target: str) -> bytes:
         try:
-            node = self.fs.resolve(target)
+            node = self.drive.lookup(target)
         except FileNotFoundError:
             return b""
-        return b"" if node.is_audio else self.fs.content_of(node)
+        return b"" if node.is_audio else self.drive.content_of(node)
 
     def _released(self, handle: StagedWrite) -> None:
         still_new = self.refused(handle)  # a new file still standing at its path goes now
         handle.local.unlink(missing_ok=True)
         if handle.unseen_error is not None:  # sent at the release: no close() returned it
-            self.fs.tree.errors.record(handle.unseen_error)
+            self.drive.errors.record(handle.unseen_error)
         if still_new and not handle.sent:  # never sent: the name the kernel saw created is gone
             self._forget_in_kernel(handle.path)

@@ -41,9 +41,9 @@ DEFAULT_TTL = 30.0
 DEFAULT_PROCESSING_TTL = 3.0
 DEFAULT_MISSING_TTL = 3.0
 # Entries of listings (a project, a folder or a recording each) kept in memory: with a store,
-# what folders are in use (about 6 KiB each with their indexes, for a mount); the rest is
+# the folders in use (4 to 6 KiB a recording with its indexes, for a mount); the rest is
 # read back from disk when asked. Without one, what is evicted costs requests again.
-DEFAULT_MAX_ENTRIES = 15_000
+DEFAULT_MAX_ENTRIES = 25_000
 DEFAULT_MAX_ENTRIES_WITHOUT_STORE = 1_000_000
 BACKGROUND_LOADS = 4  # listings fetched at once in the background (bounded waits)
 
