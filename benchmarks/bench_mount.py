@@ -158,9 +158,19 @@ if sys.argv[1] == "voicefs":
 sys.modules.setdefault("fuse", mfusepy)  # fusepy's API, on libfuse 3
 import fsspec.fuse
 from voicefs.filesystem import VoiceFileSystem
+
+
+class SizedAsTheMount(VoiceFileSystem):
+    # A table whose size only reading it tells (`projects.csv`) has size None in fsspec;
+    # fsspec.fuse cannot stat that (EINVAL), and the mount shows such files with size 0.
+    def info(self, path, **kwargs):
+        found = super().info(path, **kwargs)
+        return {**found, "size": found.get("size") or 0}
+
+
 url, mountpoint = sys.argv[2:4]
 fsspec.fuse.run(
-    VoiceFileSystem(url=url, skip_instance_cache=True), "", mountpoint,
+    SizedAsTheMount(url=url, skip_instance_cache=True), "", mountpoint,
     foreground=True, threads=False,
 )
 """
