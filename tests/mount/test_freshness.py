@@ -46,3 +46,51 @@ def test_a_name_not_found_in_a_listed_folder_costs_no_request_within_the_ttl(
         for n in range(20):
             assert not (takes / f"missing {n}.wav").exists()
         assert emulator.request_counts() == {}
+
+
+def test_the_drives_own_changes_show_at_once_after_a_warm_walk(
+    account: Account, api: Api, tmp_path: Path
+) -> None:
+    """An upload, a rename and a star made through the drive show in the next `ls`, though
+    every listing and attribute of the folder was just walked and is young."""
+    folder = api.folder(api.project("Project")["id"], "Takes")
+    first = api.upload(folder["id"], tone("wav"), "first.wav").json()
+    source = tmp_path / "second.wav"
+    source.write_bytes(tone("wav"))
+    mountpoint = tmp_path / "mnt"
+    takes = mountpoint / "Project/Takes"
+    with mounted(account, mountpoint, tmp_path / "cache", "--cache-ttl", "600"):
+        run("find", str(mountpoint / "Project"))
+        run("ls", "-lR", str(mountpoint / "Project"))  # warm: everything listed is young
+
+        run("cp", str(source), str(takes))
+        assert "second.wav" in run("ls", str(takes)).stdout.split("\n")
+        run("mv", str(takes / "first.wav"), str(takes / "renamed.wav"))
+        shown = run("ls", str(takes)).stdout.split("\n")
+        assert "renamed.wav" in shown and "first.wav" not in shown
+        run("touch", str(takes / "renamed.wav.star"))
+        assert "renamed.wav.star" in run("ls", str(takes)).stdout.split("\n")
+    on_the_service = {r["id"]: r for r in api.recordings(folder["id"])}
+    assert on_the_service[first["id"]]["starred"] is True  # the renamed take, starred
+    assert len(on_the_service) == 2  # and the upload, once
+
+
+def test_a_change_made_elsewhere_shows_within_the_ttl_and_not_staler(
+    account: Account, api: Api, tmp_path: Path
+) -> None:
+    """A star set through the API alone (the web app) shows once the folder's listing is
+    older than `--cache-ttl`, and not while it is younger: the TTL is the promise both ways."""
+    folder = api.folder(api.project("Project")["id"], "Takes")
+    take = api.upload(folder["id"], tone("wav"), "take.wav").json()
+    mountpoint = tmp_path / "mnt"
+    takes = mountpoint / "Project/Takes"
+    ttl = 4.0
+    with mounted(account, mountpoint, tmp_path / "cache", "--cache-ttl", str(ttl)):
+        assert "take.wav.star" not in os.listdir(takes)
+        listed = time.monotonic()
+        api.ok("PATCH", f"/api/recordings/{take['id']}", json={"starred": True})
+        assert "take.wav.star" not in os.listdir(takes)  # young: the drive's listing answers
+        while "take.wav.star" not in os.listdir(takes):
+            time.sleep(0.2)
+            assert time.monotonic() - listed < ttl + 3, "staler than --cache-ttl"
+        assert time.monotonic() - listed >= ttl - 0.5  # it waited for the listing to age

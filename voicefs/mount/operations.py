@@ -60,7 +60,7 @@ LIBFUSE_MKNOD_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY
 INTERRUPT_POLL = 0.1  # seconds between looks at whether a waiting caller was interrupted
 FETCHED_KEPT = 4  # generated files a stat fetched, kept for the open that follows ...
 FETCHED_SECONDS = 10.0  # ... for this long
-DIRECTORY_READS = 1024  # directory listings kept for the readdir calls that go on reading
+DIRECTORY_READS = 64  # listings being read, for the readdir calls that go on reading them
 MAX_TOKEN = 1 << 30  # the offsets libfuse passes on are signed 64-bit: token << 32 fits
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
