@@ -51,6 +51,16 @@ def test_a_refusal_shows_a_traceback_only_with_v(voicefs: Run) -> None:
     assert loud.stderr.strip().splitlines()[-1] == quiet.stderr.strip()
 
 
+def test_v_is_taken_before_the_command_too(voicefs: Run) -> None:
+    """`voicefs -v ls`, as git and rclone take it: the same as `voicefs ls -v`, and a
+    command's own default does not quiet it again."""
+    before = voicefs("-v", "ls", "Nope")
+    assert before.returncode == 1
+    assert "Traceback" in before.stderr
+    assert "Traceback" in voicefs("-v", "ls", "-v", "Nope").stderr
+    assert voicefs("-vv", "ls").returncode == 0
+
+
 def test_a_reader_that_stops_early_gets_no_error(account: Account, api: Api) -> None:
     """`voicefs tree | head -1`: the pipe closing is not an error to report."""
     project = api.project("Many")

@@ -13,7 +13,7 @@ import click
 
 from voicefs.cli.account import login, login_and_store_key, logout, status
 from voicefs.cli.browse import cp, ls, tree
-from voicefs.cli.common import VoiceGroup
+from voicefs.cli.common import VoiceGroup, verbosity_option
 from voicefs.cli.controls import note, order, star, unstar, wait
 from voicefs.cli.service import demo, emulator, mount, unmount
 
@@ -22,6 +22,7 @@ __all__ = ["login_and_store_key", "main", "voicefs"]
 
 @click.group(cls=VoiceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="voicefs")
+@verbosity_option
 def voicefs() -> None:
     """The Respeecher Voice Marketplace API as a filesystem.
 

@@ -97,11 +97,14 @@ class Account:
 
 
 def verbosity_option(command: F) -> F:
-    """`-v`/`-vv` on a command; sets up logging before the command runs."""
+    """`-v`/`-vv` on a command, and on `voicefs` itself (`voicefs -v ls`, as git and rclone
+    take it); sets up logging before the command runs. Given in both places, the louder
+    one counts."""
 
     def remember(ctx: click.Context, _param: click.Parameter, count: int) -> Verbosity:
-        verbosity = Verbosity.of(count)
-        ctx.find_root().meta[VERBOSITY_KEY] = verbosity
+        root = ctx.find_root().meta
+        verbosity = max(Verbosity.of(count), root.get(VERBOSITY_KEY, Verbosity.QUIET))
+        root[VERBOSITY_KEY] = verbosity
         configure_logging(verbosity)
         return verbosity
 
