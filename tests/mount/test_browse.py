@@ -109,6 +109,14 @@ def test_df_reports_ample_free_space(mount: Path) -> None:
     assert free.f_bavail * free.f_frsize > 1 << 40
 
 
+def test_df_i_shows_no_inode_used(mount: Path) -> None:
+    """A monitoring script reading `df -i` sees nothing used up, not a table half full."""
+    header, line = run("df", "-i", str(mount)).stdout.strip().splitlines()
+    fields = dict(zip(header.split()[1:5], line.split()[1:5], strict=True))
+    assert fields["IUsed"] == "0" and fields["IUse%"] in ("0%", "-"), fields
+    assert int(fields["IFree"]) > 1 << 30
+
+
 def test_a_missing_path_is_enoent(mount: Path) -> None:
     result = run("ls", str(mount / "No such project"), check=False)
     assert result.returncode != 0 and "No such file or directory" in result.stderr
