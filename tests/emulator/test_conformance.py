@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -22,6 +23,7 @@ import requests
 import soundfile as sf
 from jsonschema import Draft202012Validator
 
+from tests.emulator.helpers import Api, assert_validation_error, tone
 from tests.emulator_process import REFERENCE_DIR, Account, EmulatorProcess, wait_until
 
 OPENAPI_PATH = REFERENCE_DIR / "openapi-0.6.0.yml"
@@ -350,3 +352,24 @@ def test_responses_validate_against_the_service_schemas(
                 f"{call.method} {call.template} {call.status} at {path}: {error.message}"
             )
     assert problems == []
+
+
+def test_the_label_pattern_holds_for_uploads_and_not_for_renames(account: Account) -> None:
+    """The reference puts `^[a-zA-Z0-9 -]+$` on the upload form's `label` (and a
+    calibration's name), not on a recording's update: an upload labelled `bad_label!` is
+    refused with 422, a rename to it is taken (docs/emulator.md says the same)."""
+    schemas = _spec()["components"]["schemas"]
+    upload_label = schemas["Body_recording_create_api_recordings_post"]["properties"]["label"]
+    rename_label = schemas["RecordingUpdate"]["properties"]["label"]
+    assert "pattern" in upload_label and "pattern" not in rename_label
+    label = "bad_label!"
+    assert not re.fullmatch(upload_label["pattern"].strip("^$"), label)
+
+    api = Api.of(account)
+    folder = api.new_folder()
+    assert_validation_error(api.upload(folder["id"], tone(), label=label), "label")
+    assert api.recordings(folder["id"]) == []
+    recording = api.original(folder["id"], label="Good label")
+    renamed = api.ok("PATCH", f"/api/recordings/{recording['id']}", json={"label": label})
+    assert renamed["label"] == label
+    assert api.ok("GET", f"/api/recordings/{recording['id']}")["label"] == label
