@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -224,3 +225,20 @@ def _commands_holding(needle: bytes) -> list[str]:
         if needle in argv:
             found.append(argv.replace(b"\0", b" ").decode(errors="replace"))
     return found
+
+
+def test_mount_shows_the_service_as_the_drives_source(account: Account, tmp_path: Path) -> None:
+    """`mount` shows `voicefs:<host>` as the source, as rclone shows `remote:`; never a bare
+    `voicefs`, which util-linux shows as a path when run beside a `voicefs` directory (the
+    checkout, under `voicefs demo`)."""
+    host = urlsplit(account.url).netloc
+    beside = tmp_path / "checkout"
+    (beside / "voicefs").mkdir(parents=True)
+    mountpoint = tmp_path / "mnt"
+    with mounted(account, mountpoint, tmp_path / "cache"):
+        listed = subprocess.run(["mount"], capture_output=True, text=True, cwd=beside).stdout
+        table = Path("/proc/self/mounts").read_text()
+    line = next(line for line in listed.splitlines() if f" on {mountpoint} " in line)
+    assert line.startswith(f"voicefs:{host} on {mountpoint} type fuse.voicefs"), line
+    assert f"voicefs:{host} {mountpoint} fuse.voicefs" in table
+    assert account.api_key not in listed and account.api_key not in table

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from voicefs.api import ServiceError
 from voicefs.drive import Drive
@@ -113,16 +114,27 @@ def check_mountpoint(mountpoint: Path) -> None:
         raise MountError(f"{mountpoint}: not empty (a mount would hide what is there)")
 
 
-def check_credentials(options: MountOptions) -> None:
-    """One request before mounting: a bad key or an unreachable service fails here, clearly."""
+def check_credentials(options: MountOptions) -> str:
+    """One request before mounting: a bad key or an unreachable service fails here, clearly.
+    Returns the service's URL, wherever it came from (the option, the environment, the
+    profile)."""
     try:
         filesystem = options.filesystem(remembering=False)  # no store opened before the fork
         try:
             filesystem.client.user_id()
+            return filesystem.client.url
         finally:
             filesystem.client.close()
     except (ServiceError, OSError) as exc:
         raise MountError(f"{options.url or 'the service'}: {exc.strerror or exc}") from exc
+
+
+def mount_source(options: MountOptions, url: str) -> str:
+    """What `mount` and `df` show as the drive's source, as rclone shows `remote:`: the
+    profile, else the service's host (`voicefs:api.example.com`), never a bare `voicefs`
+    that util-linux would show as a path when a `voicefs` directory is at hand."""
+    shown = options.profile or urlsplit(url).netloc or url
+    return "voicefs:" + re.sub(r"[\s,\\]", "_", shown)  # libfuse's -o list splits at commas
 
 
 def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> None:
@@ -132,7 +144,7 @@ def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> 
 
     mountpoint = options.mountpoint.resolve()
     check_mountpoint(mountpoint)
-    check_credentials(options)
+    url = check_credentials(options)
     private_directory(options.cache_dir)
     operations = VoiceOperations(
         lambda: Drive(options.filesystem()),
@@ -142,7 +154,7 @@ def mount(options: MountOptions, on_ready: Callable[[], None] | None = None) -> 
         on_ready=lambda: _when_mounted(mountpoint, on_ready),
     )
     fuse_options: dict[str, object] = {
-        "fsname": "voicefs",
+        "fsname": mount_source(options, url),
         "subtype": "voicefs",
         "max_threads": 16,
         # libfuse 3.14 warns of its own default (UINT_MAX idle threads) unless one is given
