@@ -24,7 +24,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,7 @@ class Demo:
     mountpoint: Path
     url: str
     api_key: str
+    printed: list[str] = field(default_factory=list)  # its stdout so far, a line each
 
     def environment(self) -> dict[str, str]:
         """The variables a block runs with, on top of the test's environment: the demo's URL
@@ -160,7 +161,7 @@ def running_demo(directory: Path) -> Iterator[Demo]:
                 + "".join(printed)
                 + f"\nstderr:\n{log.read_text()}"
             )
-        yield Demo(directory, mountpoint, found["url"], found["key"])
+        yield Demo(directory, mountpoint, found["url"], found["key"], printed)
     finally:
         _stop(process, directory)
 

@@ -5,6 +5,7 @@ commands that serve (emulator, demo)."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import FOLDER, Run, done, refused, run_voicefs
+from tests.docs_runner import running_demo
 from tests.emulator.helpers import Api
 from tests.emulator_process import Account
 from voicefs.cli import voicefs as command_group
@@ -111,3 +113,15 @@ def test_the_demo_refuses_a_mount_point_that_is_not_empty(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert f"{occupied}: not empty" in result.stderr
     assert (occupied / "mine.txt").read_text() == "keep me"
+
+
+def test_the_demo_names_the_directory_it_was_started_in(tmp_path: Path) -> None:
+    """Its hints work from a terminal in the directory `voicefs demo` was started in: that is
+    the one it names, not where the drive's process went once it was ready."""
+    with running_demo(tmp_path) as demo:
+        named = next(line for line in demo.printed if "In another terminal, in " in line)
+        hint = next(line for line in demo.printed if line.strip().startswith("ls -l "))
+        folder = shlex.split(hint.strip())[-1]  # as the user types it, there
+        directory = Path(named.strip().removeprefix("In another terminal, in ").rstrip(":"))
+        assert directory == tmp_path
+        assert (directory / folder).is_dir()  # the hint works from the directory it names

@@ -20,12 +20,14 @@ from voicefs.mount.runner import MountError, MountOptions, mount
 DEMO_API_KEY = "demo-key-0123456789abcdef"  # the emulator's demo seed, public on purpose
 
 
-def try_this(mountpoint: Path, url: str) -> str:
+def try_this(mountpoint: Path, url: str, started_in: Path) -> str:
+    """What to try, for a terminal in `started_in`, the directory the demo was started in
+    (the drive's process is elsewhere by the time it is ready)."""
     folder = mountpoint / "Audiobook" / "Chapter 1"
     return textwrap.dedent(
         f"""
         voicefs demo: the demo account is mounted at {mountpoint}.
-        In another terminal, in {Path.cwd()}:
+        In another terminal, in {started_in}:
           ls -l "{folder}"
           soxi "{folder}/opening.wav"
           sox -n my-take.wav synth 2 sine 440          (or any .wav .flac .ogg .mp3 of yours)
@@ -48,6 +50,7 @@ def demo_exports(url: str) -> str:
 
 
 def run_demo(mountpoint: Path, cache_dir: Path | None = None) -> int:
+    started_in = Path.cwd()
     mountpoint.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="voicefs-demo-") as scratch:
         data = Path(scratch) / "emulator"
@@ -84,7 +87,8 @@ def run_demo(mountpoint: Path, cache_dir: Path | None = None) -> int:
                 foreground=True,
                 cache_dir=cache_dir or Path(scratch) / "cache",
             )
-            mount(options, on_ready=lambda: print(try_this(mountpoint, url), flush=True))
+            hints = try_this(mountpoint, url, started_in)
+            mount(options, on_ready=lambda: print(hints, flush=True))
         except MountError as exc:
             print(f"voicefs demo: {exc}", file=sys.stderr)
             return 1
