@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 
 from voicefs.api import VoiceClient
+from voicefs.api.errors import InvalidRequestError
 from voicefs.tree import formats, names
 from voicefs.tree.errors import path_error
 from voicefs.tree.nodes import Node, NodeKind
@@ -56,7 +57,16 @@ class ScriptMethods:
         ]
         if calibration is not None:
             lines.append(f"calibration={shlex.quote(calibration)}")
-        plan = self.virtual.orders.parse(sidecar, "\n".join(lines))
+        try:
+            plan = self.virtual.orders.parse(sidecar, "\n".join(lines))
+        except InvalidRequestError as exc:
+            if not isinstance(exc.__cause__, formats.OrderError):
+                raise
+            # The lines were made from the arguments: the error speaks of those (a voice, an
+            # accent), not of an order.txt line nobody wrote.
+            reason = exc.__cause__.reason
+            original = sidecar.path.removesuffix(names.SIDECAR_SUFFIX)
+            raise InvalidRequestError(errno.EINVAL, f"{original}: {reason}", detail=reason) from exc
         orders = self.virtual.orders.place(sidecar, plan)
         ordered = {o.conversion_id for o in orders}
         return [

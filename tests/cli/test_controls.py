@@ -43,7 +43,16 @@ def test_order_without_wait_prints_the_processing_names(voicefs: Run, take: dict
 def test_an_unknown_voice_refuses_the_whole_order(
     voicefs: Run, api: Api, take: dict[str, Any]
 ) -> None:
-    refused(voicefs("order", TAKE, "Alice", "Nobody"), "order.txt", "unknown voice 'Nobody'")
+    line = refused(voicefs("order", TAKE, "Alice", "Nobody"), TAKE, "unknown voice 'Nobody'")
+    assert "order.txt" not in line  # no order.txt was written: the arguments were wrong
+    assert conversions_of(api, take) == []
+
+
+def test_a_bad_option_is_told_as_the_options_not_as_order_txt(
+    voicefs: Run, api: Api, take: dict[str, Any]
+) -> None:
+    line = refused(voicefs("order", TAKE, "Alice", "--accent", "Martian"), TAKE, "'Martian'")
+    assert "order.txt" not in line and "line 1" not in line
     assert conversions_of(api, take) == []
 
 
