@@ -11,7 +11,7 @@ keeps and how it lists can change behind the door without a front-end noticing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -110,12 +110,6 @@ class Drive:
     def errors(self) -> ErrorLog:
         """`/.voicefs/errors.log`: where failures nobody waited for are told."""
         return self._tree.errors
-
-    @contextmanager
-    def errors_at(self, path: str) -> Iterator[None]:
-        """Errors of the block name path and are logged."""
-        with self._tree.errors_at(path):
-            yield
 
     @property
     def store(self) -> Store | None:

@@ -51,9 +51,6 @@ class DirectoryListing:
         self.entries = entries
         self.local = local
 
-    def __len__(self) -> int:
-        return len(self.DOTS) + len(self.entries) + len(self.local)
-
     def since(self, start: int) -> Iterator[Entry]:
         """The entries from position `start` on: a read that goes on starts there, with no
         pass over what came before."""

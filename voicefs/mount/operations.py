@@ -99,7 +99,6 @@ class VoiceOperations(mfusepy.Operations):
         self._handles: dict[int, Handle] = {}
         # listings being read, by the token their offsets carry (see readdir_plus)
         self._reads: LRUCache[int, DirectoryListing] = LRUCache(DIRECTORY_READS)
-        self._tokens = itertools.count(1)
         # generated files a stat fetched to tell their size, for the open that follows
         self._fetched_by_stat: TTLCache[str, bytes] = TTLCache(FETCHED_KEPT, FETCHED_SECONDS)
         self._counter = itertools.count(1)
@@ -248,7 +247,7 @@ class VoiceOperations(mfusepy.Operations):
             listing = self._reads.get(token) if token else None
         if listing is None:
             listing = self._listing(path)
-            token = next(self._tokens) % MAX_TOKEN or next(self._tokens)
+            token = next(self._counter) % MAX_TOKEN or next(self._counter)  # as handles
             with self._lock:
                 self._reads[token] = listing
         return (
