@@ -13,7 +13,8 @@ PYTHON="${PYTHON:-python3}"
 # rsync, sox, attr (getfattr), vim, libglib2.0-bin (gio), pv, ffmpeg, curl, perl, sed: the
 # tools the mount tests drive as a user would (shell redirection, streamed WAV, in-place edits,
 # downloads renamed into place).
-SYSTEM_PACKAGES=(fuse3 libfuse3-3 espeak-ng rsync sox attr vim libglib2.0-bin pv ffmpeg curl perl sed)
+# litmus, rclone, davfs2: the WebDAV clients the server's tests drive it with.
+SYSTEM_PACKAGES=(fuse3 libfuse3-3 espeak-ng rsync sox attr vim libglib2.0-bin pv ffmpeg curl perl sed litmus rclone davfs2)
 
 missing_system_packages() {
     local pkg

@@ -23,7 +23,7 @@ COMMANDS = sorted(command_group.commands)
 
 
 def test_every_documented_command_is_there() -> None:
-    documented = "cp demo emulator login logout ls mount note order star status tree unmount"
+    documented = "cp demo emulator login logout ls mount note order serve star status tree unmount"
     assert sorted([*documented.split(), "unstar", "wait"]) == COMMANDS
 
 

@@ -10,10 +10,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.drive.test_audio_cache import AUDIO_ROUTE, MiB, free_bytes, small_disk
 from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess
 from tests.mount.mounting import mounted, run
-from tests.mount.test_audio_cache import AUDIO_ROUTE, MiB, free_bytes, small_disk
 
 
 def status(mountpoint: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from voicefs.cli.browse import cp, ls, tree
 from voicefs.cli.common import VoiceGroup, verbosity_option
 from voicefs.cli.controls import note, order, star, unstar, wait
 from voicefs.cli.service import demo, emulator, mount, unmount
+from voicefs.cli.webdav import serve
 
 __all__ = ["login_and_store_key", "main", "voicefs"]
 
@@ -55,6 +56,7 @@ for command in (
     unmount,
     demo,
     emulator,
+    serve,
 ):
     voicefs.add_command(command)
 

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from voicefs.cli.common import VERBOSITY_KEY, Verbosity, configure_logging, verbosity_option
-from voicefs.emulator.seed_large import DEFAULT_SCALE, parse_scale
-from voicefs.mount.runner import (
+from voicefs.drive.options import (
     DEFAULT_CACHE_ENTRIES,
     DEFAULT_CACHE_SIZE,
     DEFAULT_CACHE_TTL,
     DEFAULT_TIMEOUT,
-    MountOptions,
     default_cache_dir,
 )
+from voicefs.emulator.seed_large import DEFAULT_SCALE, parse_scale
+from voicefs.mount.runner import MountOptions
 
 MOUNT_LOG = Path("logs") / "mount.log"  # under the cache directory
 
 log = logging.getLogger("voicefs.mount")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _verbosity() -> Verbosity:
@@ -28,51 +31,65 @@ def _verbosity() -> Verbosity:
     return Verbosity(meta.get(VERBOSITY_KEY, Verbosity.QUIET))
 
 
+_DRIVE_OPTIONS = [
+    click.option(
+        "--url", metavar="URL", help="The service (default: VOICEFS_URL, else the profile's)."
+    ),
+    click.option(
+        "--profile", metavar="NAME", help="The profile of the config file (voicefs login)."
+    ),
+    click.option(
+        "--cache-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Where listings, audio and the journal are kept (default: ~/.cache/voicefs).",
+    ),
+    click.option(
+        "--cache-ttl",
+        type=float,
+        default=DEFAULT_CACHE_TTL,
+        show_default=True,
+        metavar="SECONDS",
+        help="How long a listing answers without asking the service.",
+    ),
+    click.option(
+        "--cache-size",
+        type=int,
+        default=DEFAULT_CACHE_SIZE,
+        show_default=True,
+        metavar="BYTES",
+        help="The most audio kept on disk.",
+    ),
+    click.option(
+        "--cache-entries",
+        type=click.IntRange(min=1),
+        default=DEFAULT_CACHE_ENTRIES,
+        show_default=True,
+        metavar="N",
+        help="The most listed recordings, folders and projects kept in memory (the rest on disk).",
+    ),
+    click.option(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help="The longest any call waits for a slow or absent service.",
+    ),
+    click.option("--read-only", is_flag=True, help="Refuse every change."),
+]
+
+
+def drive_options(command: F) -> F:
+    """The options every front-end of the drive takes (`voicefs.drive.options.DriveOptions`)."""
+    for option in reversed(_DRIVE_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command("mount")
 @click.argument("mountpoint", type=click.Path(path_type=Path, readable=False))
-@click.option(
-    "--url", metavar="URL", help="The service (default: VOICEFS_URL, else the profile's)."
-)
-@click.option("--profile", metavar="NAME", help="The profile of the config file (voicefs login).")
+@drive_options
 @click.option("--foreground", is_flag=True, help="Stay in the foreground, logging to stderr.")
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Where listings, audio and the journal are kept (default: ~/.cache/voicefs).",
-)
-@click.option(
-    "--cache-ttl",
-    type=float,
-    default=DEFAULT_CACHE_TTL,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long a listing answers without asking the service.",
-)
-@click.option(
-    "--cache-size",
-    type=int,
-    default=DEFAULT_CACHE_SIZE,
-    show_default=True,
-    metavar="BYTES",
-    help="The most audio kept on disk.",
-)
-@click.option(
-    "--cache-entries",
-    type=click.IntRange(min=1),
-    default=DEFAULT_CACHE_ENTRIES,
-    show_default=True,
-    metavar="N",
-    help="The most listed recordings, folders and projects kept in memory (the rest on disk).",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    metavar="SECONDS",
-    help="The longest any call waits for a slow or absent service.",
-)
-@click.option("--read-only", is_flag=True, help="Refuse every change.")
 @click.option("--allow-other", is_flag=True, help="Let other users in (needs user_allow_other).")
 @verbosity_option
 def mount(

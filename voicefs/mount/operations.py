@@ -16,7 +16,6 @@ import posixpath
 import stat
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,23 +23,22 @@ from typing import Any, TypeVar
 import mfusepy
 from cachetools import LRUCache, TTLCache
 
-from voicefs.api.errors import ServiceUnavailableError
-from voicefs.drive import Drive
+from voicefs.drive import ALWAYS_THERE, Drive
+from voicefs.drive.audio_cache import AudioCache
+from voicefs.drive.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
+from voicefs.drive.scratch import ScratchFiles
+from voicefs.drive.session import DriveSession
+from voicefs.drive.settings import UserSettings
+from voicefs.drive.writes import Writes
 from voicefs.mount import attributes as attrs
-from voicefs.mount.audio_cache import AudioCache
 from voicefs.mount.callers import calling_process, interrupted
 from voicefs.mount.failures import not_news, recorded, translated
 from voicefs.mount.glue import DirectoryListing, Entry, forget_in_kernel, kernel_stat
-from voicefs.mount.handles import AudioHandle, ContentHandle, Handle, LocalHandle, StagedWrite
-from voicefs.mount.journal import Journal
-from voicefs.mount.scratch import ScratchFiles
-from voicefs.mount.upkeep import Upkeep
-from voicefs.mount.writes import Writes
 from voicefs.mount.xattrs import ATTRIBUTE_NAMES, attribute_value, is_system_name
 from voicefs.tree import names
 from voicefs.tree.errors import ErrorLog
 from voicefs.tree.local_names import is_local_name, is_trash_name
-from voicefs.tree.nodes import Node, NodeKind, Role
+from voicefs.tree.nodes import Node, NodeKind
 
 log = logging.getLogger("voicefs.mount")
 
@@ -52,7 +50,6 @@ ENTRY_TIMEOUT = 5.0
 ATTR_TIMEOUT = 5.0
 NEGATIVE_TIMEOUT = 1.0
 READAHEAD = 1 << 20
-ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER, Role.FOLDERS_TABLE})  # in every directory
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 # libfuse's high-level mknod of a regular file is a create with exactly these flags (lib/fuse.c,
 # fuse_lib_mknod); a create(2) from the kernel also carries O_LARGEFILE.
@@ -95,7 +92,7 @@ class VoiceOperations(mfusepy.Operations):
         self.cache_size = cache_size
         self.read_only = read_only
         self._on_ready = on_ready
-        self.settings = attrs.UserSettings()
+        self.settings = UserSettings()
         self._handles: dict[int, Handle] = {}
         # listings being read, by the token their offsets carry (see readdir_plus)
         self._reads: LRUCache[int, DirectoryListing] = LRUCache(DIRECTORY_READS)
@@ -103,11 +100,7 @@ class VoiceOperations(mfusepy.Operations):
         self._fetched_by_stat: TTLCache[str, bytes] = TTLCache(FETCHED_KEPT, FETCHED_SECONDS)
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self._drive: Drive | None = None
-        self._audio: AudioCache | None = None
-        self._scratch: ScratchFiles | None = None
-        self._writes: Writes | None = None
-        self._upkeep: Upkeep | None = None
+        self._session: DriveSession | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -119,32 +112,20 @@ class VoiceOperations(mfusepy.Operations):
             config.use_ino = 1
         if conn is not None:
             conn.max_readahead = READAHEAD
-        drive = self._drive = self._make_drive()
-        self.settings.keep_in(drive.store)
-        self._audio = AudioCache(
-            self.cache_dir / "audio",
+        self._session = DriveSession(
+            self._make_drive(),
+            self.cache_dir,
             self.cache_size,
-            drive.downloader,
-            on_uncached=lambda key, error: drive.errors.record(error),
+            settings=self.settings,
+            forget_in_front=forget_in_kernel,
+            on_ready=self._on_ready,
         )
-        drive.show_cache_space(self._audio.space)
-        session = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._scratch = ScratchFiles(self.cache_dir / "scratch" / session)
-        journal = Journal(self.cache_dir / "journal" / drive.account_digest())
-        self._writes = Writes(
-            drive,
-            self.cache_dir / "staging" / session,
-            journal,
-            self.settings,
-            forget_in_kernel,
-        )
-        drive.show_pending_uploads(journal.paths)
-        self._upkeep = Upkeep(drive, self._writes, on_ready=self._on_ready)
-        self._upkeep.start()
+        self._session.start()
 
     def destroy(self, path: str) -> None:
-        if self._upkeep is not None:
-            self._upkeep.stop()
+        if self._session is None:
+            return
+        self._session.upkeep.stop()
         with self._lock:
             open_handles = list(self._handles.values())
             self._handles.clear()
@@ -153,33 +134,32 @@ class VoiceOperations(mfusepy.Operations):
                 handle.release()
             except OSError as exc:
                 log.error("%s: %s", handle.path, exc)
-        if self._audio is not None:
-            self._audio.close()
-        if self._scratch is not None:
-            self._scratch.clear()
-        if self._drive is not None:
-            self._drive.close()
+        self._session.close()
 
     # Made in init_with_config, after the daemon forked; a call before that is EIO.
     @property
+    def session(self) -> DriveSession:
+        return _made(self._session)
+
+    @property
     def drive(self) -> Drive:
-        return _made(self._drive)
+        return self.session.drive
 
     @property
     def error_log(self) -> ErrorLog | None:
-        return None if self._drive is None else self._drive.errors
+        return None if self._session is None else self._session.drive.errors
 
     @property
     def scratch(self) -> ScratchFiles:
-        return _made(self._scratch)
+        return self.session.scratch
 
     @property
     def writes(self) -> Writes:
-        return _made(self._writes)
+        return self.session.writes
 
     @property
     def audio(self) -> AudioCache:
-        return _made(self._audio)
+        return self.session.audio
 
     # ------------------------------------------------------------------ metadata
 
@@ -223,7 +203,7 @@ class VoiceOperations(mfusepy.Operations):
         return len(content)
 
     def _local_file(self, path: str) -> Path | None:
-        return self.writes.pending(path) or self.scratch.get(path)
+        return self.session.local_file(path)
 
     @translated
     def readdir(self, path: str, fh: int) -> list[str]:
@@ -344,15 +324,6 @@ class VoiceOperations(mfusepy.Operations):
                 values[key] = now if value == UTIME_NOW else value
         self.settings.set(tree_path(path), **values)
 
-    def _present(self, target: str) -> bool:
-        if self._local_file(target) is not None:
-            return True
-        try:
-            self.drive.lookup(target)
-        except FileNotFoundError:
-            return False
-        return True
-
     def _exists(self, path: str) -> None:
         if self._local_file(tree_path(path)) is None:
             self._node(path)
@@ -377,13 +348,8 @@ class VoiceOperations(mfusepy.Operations):
         (a write would only fail later, or wait in a queue nobody sees)."""
         if self.read_only:
             raise mfusepy.FuseOSError(errno.EROFS)
-        if target is None:
-            return
-        state = self.drive.health.state
-        if not state.usable:
-            raise ServiceUnavailableError(
-                errno.EIO, f"{target}: not written: the service is {state.describe()}"
-            )
+        if target is not None:
+            self.session.refuse_while_away(target)
 
     @translated
     @recorded
@@ -451,9 +417,7 @@ class VoiceOperations(mfusepy.Operations):
         return 0
 
     def _create_scratch(self, target: str, mode: int) -> Path:
-        names.check_new_name(target, posixpath.basename(target))
-        self._node(posixpath.dirname(target))  # the directory must exist
-        return self.scratch.create(target, stat.S_IMODE(mode))
+        return self.session.create_scratch(target, stat.S_IMODE(mode))
 
     @translated
     @recorded
@@ -620,7 +584,7 @@ class VoiceOperations(mfusepy.Operations):
         if flags & RENAME_EXCHANGE:
             raise mfusepy.FuseOSError(errno.EINVAL)
         source, target = tree_path(old), tree_path(new)
-        if flags & RENAME_NOREPLACE and self._present(target):
+        if flags & RENAME_NOREPLACE and self.session.present(target):
             raise mfusepy.FuseOSError(errno.EEXIST)
         local = self.scratch.get(source)
         if local is not None and is_local_name(posixpath.basename(target)):

@@ -16,22 +16,16 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from voicefs.api import ServiceError
 from voicefs.drive import Drive
-from voicefs.filesystem import VoiceFileSystem
+from voicefs.drive.options import CredentialsError, DriveOptions
 from voicefs.private import private_directory
-from voicefs.tree.cache import DEFAULT_MAX_ENTRIES
 
 log = logging.getLogger("voicefs.mount")
 
-DEFAULT_CACHE_SIZE = 10 << 30
-DEFAULT_CACHE_ENTRIES = DEFAULT_MAX_ENTRIES  # listed recordings, folders, projects in memory
-DEFAULT_CACHE_TTL = 30.0
-DEFAULT_TIMEOUT = 5.0  # seconds: a live service answers a listing in well under a second
 UNMOUNT_WAIT = 60.0  # seconds `voicefs unmount` waits for files still open on the drive
 MOUNT_TABLE = Path("/proc/self/mounts")
 MOUNT_TYPE = "fuse.voicefs"
@@ -42,46 +36,11 @@ class MountError(Exception):
     """A mount that cannot happen, with a message for one line on stderr."""
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "voicefs"
-
-
-@dataclass(frozen=True)
-class MountOptions:
+@dataclass(frozen=True, kw_only=True)
+class MountOptions(DriveOptions):
     mountpoint: Path
-    url: str | None = None
-    profile: str | None = None
     foreground: bool = False
-    cache_dir: Path = field(default_factory=default_cache_dir)
-    cache_ttl: float = DEFAULT_CACHE_TTL
-    cache_size: int = DEFAULT_CACHE_SIZE
-    cache_entries: int = DEFAULT_CACHE_ENTRIES
-    timeout: float = DEFAULT_TIMEOUT
-    read_only: bool = False
     allow_other: bool = False
-
-    def filesystem(self, *, remembering: bool = True) -> VoiceFileSystem:
-        """A new filesystem for the mount (never a cached instance: it is made after the
-        fork). Its listings are kept in the cache directory's store (`remembering`), and no
-        call waits longer than `timeout` for one; a request that hears nothing for `timeout`
-        seconds (a stalled download, an upload's answer too) fails, and the service counts as
-        away; a request that would wait longer than `timeout` for the request budget, or for
-        a 429 to pass, fails at once."""
-        return VoiceFileSystem(
-            url=self.url,
-            profile=self.profile,
-            listings_expiry_time=self.cache_ttl,
-            missing_expiry_time=self.cache_ttl,  # a name not found costs no request either
-            max_listed_entries=self.cache_entries,  # in memory; the store keeps them all
-            cache_storage=str(self.cache_dir / "state") if remembering else None,
-            listings_wait=self.timeout,
-            timeout=(self.timeout, self.timeout),
-            slow_timeout=(self.timeout, self.timeout),
-            budget_patience=self.timeout,
-            rate_limit_patience=self.timeout,
-            skip_instance_cache=True,
-        )
 
 
 def voicefs_mounts(table: Path = MOUNT_TABLE) -> list[str]:
@@ -115,18 +74,11 @@ def check_mountpoint(mountpoint: Path) -> None:
 
 
 def check_credentials(options: MountOptions) -> str:
-    """One request before mounting: a bad key or an unreachable service fails here, clearly.
-    Returns the service's URL, wherever it came from (the option, the environment, the
-    profile)."""
+    """One request before mounting (`DriveOptions.check_credentials`), as a MountError."""
     try:
-        filesystem = options.filesystem(remembering=False)  # no store opened before the fork
-        try:
-            filesystem.client.user_id()
-            return filesystem.client.url
-        finally:
-            filesystem.client.close()
-    except (ServiceError, OSError) as exc:
-        raise MountError(f"{options.url or 'the service'}: {exc.strerror or exc}") from exc
+        return options.check_credentials()
+    except CredentialsError as exc:
+        raise MountError(str(exc)) from exc
 
 
 def mount_source(options: MountOptions, url: str) -> str:

@@ -20,6 +20,7 @@ _LOCAL_FILE = re.compile(
       | \..+\.[A-Za-z0-9]{6}           # rsync's .name.XXXXXX (receiver.c, get_tmpname)
       | \.goutputstream-[A-Za-z0-9]{6}  # GLib's g_file_replace (glocalfileoutputstream.c)
       | \._.+ | \.DS_Store             # macOS AppleDouble files and folder settings
+      | desktop\.ini | Thumbs\.db       # Windows Explorer's folder settings and thumbnails
       | sed[A-Za-z0-9]{6}              # GNU sed -i: "sed" + mkostemp's XXXXXX (execute.c)
       | XX[A-Za-z0-9]{6}               # perl -i: mkstemp("XXXXXXXX") beside the file (doio.c)
       | tmp[a-z0-9_]{8}(\..+)?         # Python's tempfile: "tmp" + 8 of [a-z0-9_] + suffix

@@ -21,7 +21,7 @@ import pytest
 from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess
 from voicefs.api import VoiceClient
-from voicefs.mount.audio_cache import MIN_FREE, AudioCache, CachedAudio
+from voicefs.drive.audio_cache import MIN_FREE, AudioCache, CachedAudio
 from voicefs.tree.tree import CacheSpace
 
 KiB, MiB = 1 << 10, 1 << 20

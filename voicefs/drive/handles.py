@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from voicefs.drive.audio_cache import CachedAudio
 from voicefs.files import staging_errors
-from voicefs.mount.audio_cache import CachedAudio
 
 
 class Handle:
@@ -129,6 +129,18 @@ class StagedWrite(LocalHandle):
         self.failure: OSError | None = None  # a local write failed: nothing is sent
         self.unseen_error: OSError | None = None  # the error of a send at release
         self.sent = False  # the service took what was written
+
+    @property
+    def content_matters(self) -> bool:
+        """Whether only content makes the write mean something (a take, a note), or its
+        creation alone does (`X.star`)."""
+        return self._content_matters
+
+    def discard(self) -> None:
+        """Nothing of what was written is sent, not even at the release: an interrupted
+        upload, or a name announced before its content (a WebDAV client's empty PUT)."""
+        with self._lock:
+            self._written = self._unsent_creation = False
 
     def write(self, data: bytes, offset: int) -> int:
         self._check_writable()

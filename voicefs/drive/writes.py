@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from voicefs.drive import Drive, Writer
+from voicefs.drive.handles import Handle, StagedWrite
+from voicefs.drive.journal import Journal
+from voicefs.drive.settings import UserSettings
 from voicefs.files import staging_errors
-from voicefs.mount.attributes import UserSettings
-from voicefs.mount.handles import Handle, StagedWrite
-from voicefs.mount.journal import Journal
 from voicefs.private import private_directory
 from voicefs.tree import names
 from voicefs.tree.nodes import NodeKind

@@ -19,12 +19,15 @@ from voicefs.api.health import ServiceHealth
 from voicefs.filesystem import VoiceFileSystem
 from voicefs.tree.errors import ErrorLog
 from voicefs.tree.index import DirectoryIndex
-from voicefs.tree.nodes import Node
+from voicefs.tree.nodes import Node, Role
 from voicefs.tree.store import Store
 from voicefs.tree.tree import CacheSpace
 from voicefs.tree.virtual import Writer
 
-__all__ = ["CacheSpace", "Downloader", "Drive", "Writer"]  # the values a front-end needs too
+__all__ = ["ALWAYS_THERE", "CacheSpace", "Downloader", "Drive", "Writer"]  # for front-ends too
+
+ALWAYS_THERE = frozenset({Role.MANIFEST, Role.ORDER, Role.FOLDERS_TABLE})
+"""Files made on read in every directory: removing one does nothing, so `rm -r` passes them."""
 
 Downloader = Callable[..., Iterator[bytes]]
 """Streams a recording's audio: `(url, start=0, …)` as `VoiceClient.iter_download`."""

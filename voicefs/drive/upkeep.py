@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from voicefs.api.health import Availability, HealthState
 from voicefs.drive import Drive
-from voicefs.mount.writes import Writes
+from voicefs.drive.writes import Writes
 
 log = logging.getLogger("voicefs.mount")
 
