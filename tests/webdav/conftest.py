@@ -1,0 +1,106 @@
+"""Fixtures of the WebDAV server's tests: `voicefs serve webdav` as a real process in front of
+an account of the session's emulator, and what clients need to reach it."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from requests.auth import HTTPDigestAuth
+
+from tests.emulator.helpers import Api
+from tests.emulator_process import Account, EmulatorProcess
+
+ADDRESS = re.compile(r"at (https?://\S+/)")
+CHANGES = ("POST ", "PATCH ", "PUT ", "DELETE ")  # requests that change the service
+
+
+@dataclass
+class Served:
+    """A running `voicefs serve webdav`: its address, its login, its log."""
+
+    url: str
+    user: str
+    password: str
+    process: subprocess.Popen[str]
+    log: Path
+    cache_dir: Path
+
+    def session(self) -> requests.Session:
+        """A client that logs in with Digest, as Finder and Explorer do."""
+        session = requests.Session()
+        session.auth = HTTPDigestAuth(self.user, self.password)
+        return session
+
+    def href(self, path: str) -> str:
+        return self.url + requests.utils.quote(path.lstrip("/"))
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+
+def serve_webdav(
+    account: Account, directory: Path, *args: str, password: str | None = None
+) -> Served:
+    """Starts the server on a free port and waits until it says where it listens."""
+    password = password or secrets.token_urlsafe(12)
+    log = directory / "webdav.log"
+    cache_dir = directory / "cache"
+    env = {
+        **os.environ,
+        "VOICEFS_API_KEY": account.api_key,
+        "VOICEFS_WEBDAV_PASSWORD": password,
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voicefs", "-v", "serve", "webdav", "--port", "0"]
+        + ["--url", account.url, "--cache-dir", str(cache_dir), *args],
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        found = ADDRESS.search(line)
+        if found:
+            return Served(found.group(1), "voicefs", password, process, log, cache_dir)
+    raise RuntimeError(f"serve webdav exited with {process.wait()}: {log.read_text()}")
+
+
+@pytest.fixture
+def api(account: Account) -> Api:
+    return Api.of(account)
+
+
+@pytest.fixture
+def webdav(account: Account, tmp_path: Path) -> Iterator[Served]:
+    served = serve_webdav(account, tmp_path)
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def changes(emulator: EmulatorProcess) -> dict[str, int]:
+    """The requests that changed something on the service since the counts were reset."""
+    return {
+        route: count
+        for route, count in emulator.request_counts().items()
+        if route.startswith(CHANGES)
+    }
