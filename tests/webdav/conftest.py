@@ -68,8 +68,10 @@ def serve_webdav(
         "PYTHONUNBUFFERED": "1",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "voicefs", "-v", "serve", "webdav", "--port", "0"]
-        + ["--url", account.url, "--cache-dir", str(cache_dir), *args],
+        [
+            *(sys.executable, "-m", "voicefs", "-v", "serve", "webdav", "--port", "0"),
+            *("--url", account.url, "--cache-dir", str(cache_dir), *args),
+        ],
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,

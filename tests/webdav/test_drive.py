@@ -5,6 +5,7 @@ HTTP statuses whose body names the path and the reason; a listed folder costs no
 from __future__ import annotations
 
 import posixpath
+import socket
 import xml.etree.ElementTree as ElementTree
 from typing import Any
 from urllib.parse import unquote
@@ -125,11 +126,11 @@ def test_what_the_service_refuses_is_a_status_naming_the_path_and_reason(
     missing = client.get(webdav.href("Project/Nowhere/take.wav"))
     assert missing.status_code == 404
     assert originals(api, takes["folder"]["id"]) == ["take.wav"]
+    listed = propfind(client, webdav.href("Project/Takes/"))
+    assert "/Project/Takes/broken.wav" not in listed  # a refused PUT leaves nothing behind
 
 
-def test_order_star_and_note_through_puts(
-    takes: dict[str, Any], webdav: Served, api: Api
-) -> None:
+def test_order_star_and_note_through_puts(takes: dict[str, Any], webdav: Served, api: Api) -> None:
     client = webdav.session()
     take_id = takes["take"]["id"]
     order = client.put(webdav.href("Project/Takes/take.wav.conversions/order.txt"), data=b"Alice\n")
@@ -202,11 +203,12 @@ def test_copy_of_a_recording_uploads_its_bytes_once(
 def test_an_interrupted_put_sends_nothing(
     takes: dict[str, Any], webdav: Served, api: Api, emulator: EmulatorProcess
 ) -> None:
-    """A body shorter than its Content-Length (the client went away) is never uploaded."""
-    import socket
-
+    """A client that goes away in the middle of a body: what was staged is dropped, and
+    nothing reaches the service."""
     host, port = webdav.url.split("//")[1].rstrip("/").split(":")
-    whole = tone("wav", 0.5)
+    whole = tone("wav", 2.0)
+    client = webdav.session()
+    errors = webdav.href(".voicefs/errors.log")
     emulator.reset_request_counts()
     with socket.create_connection((host, int(port))) as connection:
         request = (
@@ -215,10 +217,12 @@ def test_an_interrupted_put_sends_nothing(
             f"Content-Length: {len(whole)}\r\n\r\n"
         )
         connection.sendall(request.encode() + whole[: len(whole) // 2])
-    client = webdav.session()
-    wait_until(lambda: client.get(webdav.href("Project/Takes/")).ok or True)
+    # The server tells in errors.log, as it does of every write refused out of sight.
+    said = wait_until(lambda: "cut.wav" in client.get(errors).text and client.get(errors).text)
+    assert "nothing was sent" in said
     assert originals(api, takes["folder"]["id"]) == ["take.wav"]
     assert "POST /api/recordings" not in changes(emulator)
+    assert "cut.wav" not in str(propfind(webdav.session(), webdav.href("Project/Takes/")))
 
 
 def basic(webdav: Served) -> str:

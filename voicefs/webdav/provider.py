@@ -126,8 +126,9 @@ class AudioStream(io.RawIOBase):
 class Upload:
     """The file object a PUT's body is written to: the staged write, at growing offsets."""
 
-    def __init__(self, staged: StagedWrite) -> None:
+    def __init__(self, staged: StagedWrite, expected: int | None) -> None:
         self.staged = staged
+        self.expected = expected  # the Content-Length, when the body came with one
         self.written = 0
 
     def write(self, data: bytes) -> int:
@@ -137,6 +138,22 @@ class Upload:
 
     def close(self) -> None:
         """The body has come; `end_write` decides what is sent."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body came: a client that went away leaves it short."""
+        return self.expected is None or self.written == self.expected
+
+
+def declared_length(environ: dict[str, Any]) -> int | None:
+    """A PUT's Content-Length (None for a chunked body, whose end the server checks, and for
+    a COPY, whose body is the source's)."""
+    if environ.get("REQUEST_METHOD") != "PUT":
+        return None
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return None
+    value = environ.get("CONTENT_LENGTH")
+    return int(value) if value and value.isdigit() else None
 
 
 class DriveProvider(DAVProvider):
@@ -185,20 +202,22 @@ class DriveProvider(DAVProvider):
             return LocalFile("/" + target, environ, self, self.session.create_scratch(target))
         names.check_new_name(target, posixpath.basename(target))
         self.session.drive.writer(target)  # refuses at once what cannot be written here
-        self.placeholders.add(target)
+        if environ.get("REQUEST_METHOD") != "PUT":  # a PUT's own stands only if it succeeds
+            self.placeholders.add(target)
         return Placeholder("/" + target, environ, self)
 
-    def begin_write(self, target: str, *, new: bool) -> Upload:
+    def begin_write(self, target: str, environ: dict[str, Any], *, new: bool) -> Upload:
         self.session.refuse_while_away(target)
         staged = self.session.writes.staged(target, truncate=True, new=new, opener=0)
-        return Upload(staged)
+        return Upload(staged, declared_length(environ))
 
     def end_write(self, target: str, upload: Upload, *, with_errors: bool, new: bool) -> None:
         """Sends what a complete PUT wrote, exactly once. An interrupted one sends nothing;
         an empty PUT of a new name whose content matters (a take, a note) only announces it."""
         staged = upload.staged
+        short = not upload.complete
         try:
-            if with_errors:
+            if with_errors or short:
                 staged.discard()
             elif new and upload.written == 0 and staged.content_matters:
                 staged.discard()
@@ -210,6 +229,12 @@ class DriveProvider(DAVProvider):
             staged.release()
         if staged.unseen_error is not None:
             raise staged.unseen_error
+        if short and not with_errors:
+            raise ConnectionAbortedError(
+                errno.ECONNABORTED,
+                f"{target}: not written: the client sent {upload.written} of the "
+                f"{upload.expected} bytes it announced, and nothing was sent",
+            )
 
     def make_directory(self, target: str) -> None:
         if is_trash_name(posixpath.basename(target)):
@@ -499,7 +524,7 @@ class ServiceFile(_File):
 
     @answered
     def begin_write(self, *, content_type: str | None = None) -> Upload:
-        self._upload = self.drive_provider.begin_write(self.target, new=False)
+        self._upload = self.drive_provider.begin_write(self.target, self.environ, new=False)
         return self._upload
 
     @answered
@@ -530,7 +555,7 @@ class Placeholder(_File):
 
     @answered
     def begin_write(self, *, content_type: str | None = None) -> Upload:
-        self._upload = self.drive_provider.begin_write(self.target, new=True)
+        self._upload = self.drive_provider.begin_write(self.target, self.environ, new=True)
         return self._upload
 
     @answered
