@@ -21,6 +21,7 @@ from tests.emulator.helpers import Api
 from tests.emulator_process import Account, EmulatorProcess
 
 ADDRESS = re.compile(r"at (https?://\S+/)")
+SHOWN_PASSWORD = re.compile(r"password: (\S+)\n")
 CHANGES = ("POST ", "PATCH ", "PUT ", "DELETE ")  # requests that change the service
 
 
@@ -34,6 +35,7 @@ class Served:
     process: subprocess.Popen[str]
     log: Path
     cache_dir: Path
+    banner: str  # what it printed before serving
 
     def session(self) -> requests.Session:
         """A client that logs in with Digest, as Finder and Explorer do."""
@@ -55,18 +57,20 @@ class Served:
 
 
 def serve_webdav(
-    account: Account, directory: Path, *args: str, password: str | None = None
+    account: Account,
+    directory: Path,
+    *args: str,
+    password: str | None = None,
+    environ: dict[str, str] | None = None,
 ) -> Served:
-    """Starts the server on a free port and waits until it says where it listens."""
-    password = password or secrets.token_urlsafe(12)
+    """Starts the server on a free port and waits until it says where it listens. With no
+    password given, one is chosen for VOICEFS_WEBDAV_PASSWORD; with `environ` the caller
+    decides everything the process sees (a password kept in the profile, say)."""
     log = directory / "webdav.log"
     cache_dir = directory / "cache"
-    env = {
-        **os.environ,
-        "VOICEFS_API_KEY": account.api_key,
-        "VOICEFS_WEBDAV_PASSWORD": password,
-        "PYTHONUNBUFFERED": "1",
-    }
+    if environ is None:
+        password = password or secrets.token_urlsafe(12)
+        environ = {"VOICEFS_API_KEY": account.api_key, "VOICEFS_WEBDAV_PASSWORD": password}
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "voicefs", "-v", "serve", "webdav", "--port", "0"),
@@ -75,13 +79,19 @@ def serve_webdav(
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
-        env=env,
+        env={**os.environ, **environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
+    banner = []
     for line in process.stdout:
-        found = ADDRESS.search(line)
-        if found:
-            return Served(found.group(1), "voicefs", password, process, log, cache_dir)
+        banner.append(line)
+        if "Ctrl-C" in line:
+            text = "".join(banner)
+            found = ADDRESS.search(text)
+            shown = SHOWN_PASSWORD.search(text)
+            assert found, text
+            password = password or (shown.group(1) if shown else "")
+            return Served(found.group(1), "voicefs", password, process, log, cache_dir, text)
     raise RuntimeError(f"serve webdav exited with {process.wait()}: {log.read_text()}")
 
 

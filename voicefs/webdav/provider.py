@@ -45,7 +45,8 @@ Content = IO[bytes] | io.RawIOBase  # what a GET reads from
 
 def tree_path(path: str) -> str:
     """The drive's path of a request's (decoded) path. Nothing may leave the tree or name a
-    place two ways: `.` and `..` components, empty ones and encoded separators are refused."""
+    place two ways: `.` and `..` components, empty ones and encoded separators are refused
+    (also before WsgiDAV, by `guards.TreePaths`, as the client sent them)."""
     inner = path.strip("/")
     if not inner:
         return ""

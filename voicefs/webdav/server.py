@@ -15,8 +15,7 @@ import secrets
 import signal
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from voicefs.drive import Drive
 from voicefs.drive.options import CredentialsError, DriveOptions
 from voicefs.drive.session import DriveSession
 from voicefs.private import private_directory
+from voicefs.webdav.guards import SlowRefusals, TreePaths
 from voicefs.webdav.provider import DriveProvider
 
 log = logging.getLogger("voicefs.webdav")
@@ -41,8 +41,6 @@ DEFAULT_PORT = 8080
 REALM = "voicefs"
 THREADS = 16  # requests served at once: a Finder window opens several connections
 BLOCK = 1 << 20  # bytes read and written per step of a GET or a PUT
-REFUSAL_DELAY = 1.0  # seconds before a wrong password is answered ...
-REFUSAL_DELAY_MOST = 8.0  # ... doubling with each one from the same address, up to this
 
 
 class ServeError(Exception):
@@ -111,34 +109,6 @@ def webdav_password(profile: str | None) -> Password:
     return Password(str(table[PASSWORD_KEY]), generated=True, kept_in=path)
 
 
-class SlowRefusals:
-    """WSGI middleware: a request refused for its credentials (401 to a request that gave
-    some) is answered after a delay that doubles with each refusal from the same address, so
-    guessing a password takes years; a right one resets it. The first challenge (no
-    credentials yet, as every client starts) is answered at once."""
-
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
-        self._app = app
-        self._refusals: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        address = str(environ.get("REMOTE_ADDR", ""))
-        offered = "HTTP_AUTHORIZATION" in environ
-
-        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if status.startswith("401") and offered:
-                with self._lock:
-                    count = self._refusals[address] = self._refusals.get(address, 0) + 1
-                time.sleep(min(REFUSAL_DELAY * 2 ** (count - 1), REFUSAL_DELAY_MOST))
-            elif offered and not status.startswith("401"):
-                with self._lock:
-                    self._refusals.pop(address, None)
-            return start_response(status, headers, exc_info)
-
-        return self._app(environ, respond)
-
-
 def wsgidav_config(provider: DriveProvider, user: str, password: str) -> dict[str, Any]:
     return {
         "provider_mapping": {"/": provider},
@@ -177,7 +147,9 @@ def serve(
     private_directory(options.cache_dir)
     session = DriveSession(Drive(options.filesystem()), options.cache_dir, options.cache_size)
     provider = DriveProvider(session, read_only=options.read_only)
-    app = SlowRefusals(WsgiDAVApp(wsgidav_config(provider, options.user, password.value)))
+    app = TreePaths(
+        SlowRefusals(WsgiDAVApp(wsgidav_config(provider, options.user, password.value)))
+    )
     server = wsgi.Server(
         (options.host, options.port), app, numthreads=THREADS, server_name="voicefs"
     )
