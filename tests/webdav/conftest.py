@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -44,7 +45,7 @@ class Served:
         return session
 
     def href(self, path: str) -> str:
-        return self.url + requests.utils.quote(path.lstrip("/"))
+        return self.url + quote(path.lstrip("/"))
 
     def stop(self) -> int:
         if self.process.poll() is None:

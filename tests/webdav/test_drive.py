@@ -263,3 +263,40 @@ def test_an_absent_service_is_503_with_retry_after(
     finally:
         served.stop()
     assert originals(api, folder["id"]) == []
+
+
+LOCK_BODY = (
+    '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:">'
+    "<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"
+)
+
+
+def test_a_locked_take_or_folder_is_not_deleted_by_another_client(
+    takes: dict[str, Any], webdav: Served, api: Api, emulator: EmulatorProcess
+) -> None:
+    """A lock (davfs2 holds one on a file it writes) keeps others' DELETEs off it and off
+    the folder that holds it: 423, and the service keeps the take."""
+    holder, other = webdav.session(), webdav.session()
+    url = webdav.href("Project/Takes/take.wav")
+    locked = holder.request("LOCK", url, data=LOCK_BODY, headers={"Timeout": "Second-60"})
+    assert locked.status_code == 200, locked.text
+    emulator.reset_request_counts()
+    assert other.delete(url).status_code == 423
+    assert other.delete(webdav.href("Project/Takes/")).status_code == 423
+    assert changes(emulator) == {}
+    assert originals(api, takes["folder"]["id"]) == ["take.wav"]
+    token = locked.headers["Lock-Token"]
+    assert holder.delete(url, headers={"If": f"({token})"}).status_code == 204
+    assert originals(api, takes["folder"]["id"]) == []
+
+
+def test_a_conditional_put_of_a_new_name_fails_and_sends_nothing(
+    takes: dict[str, Any], webdav: Served, api: Api, emulator: EmulatorProcess
+) -> None:
+    client = webdav.session()
+    emulator.reset_request_counts()
+    for condition in ({"If-Match": "*"}, {"If": "(<DAV:no-lock>)"}):
+        put = client.put(webdav.href("Project/Takes/new.wav"), data=tone(), headers=condition)
+        assert put.status_code == 412, (condition, put.text)
+    assert changes(emulator) == {}
+    assert originals(api, takes["folder"]["id"]) == ["take.wav"]

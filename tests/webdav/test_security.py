@@ -18,7 +18,7 @@ import tomllib
 from tests.emulator.helpers import Api, tone
 from tests.emulator_process import Account, EmulatorProcess
 from tests.webdav.conftest import Served, changes, serve_webdav
-from voicefs.webdav import guards
+from voicefs.webdav import middleware
 
 
 @pytest.fixture
@@ -45,20 +45,20 @@ def test_wrong_passwords_are_answered_ever_more_slowly(monkeypatch: pytest.Monke
     """The middleware in front of WsgiDAV: each refusal of offered credentials waits twice as
     long as the one before (to a ceiling), a first challenge none, a success resets."""
     waited: list[float] = []
-    monkeypatch.setattr(guards.time, "sleep", waited.append)
+    monkeypatch.setattr(middleware.time, "sleep", waited.append)
     answers = iter(["401 Unauthorized"] * 6 + ["200 OK", "401 Unauthorized"])
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response(next(answers), [])
         return [b""]
 
-    guarded = guards.SlowRefusals(app)
+    guarded = middleware.SlowRefusals(app)
     offered = {"REMOTE_ADDR": "192.0.2.1", "HTTP_AUTHORIZATION": "Basic x"}
     guarded({"REMOTE_ADDR": "192.0.2.1"}, lambda *args: None)  # a first challenge
     for _ in range(6):
         guarded(dict(offered), lambda *args: None)
     guarded(dict(offered), lambda *args: None)
-    first, most = guards.REFUSAL_DELAY, guards.REFUSAL_DELAY_MOST
+    first, most = middleware.REFUSAL_DELAY, middleware.REFUSAL_DELAY_MOST
     assert waited == [first, 2 * first, 4 * first, min(8 * first, most), most, first]
 
 

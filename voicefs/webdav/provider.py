@@ -23,7 +23,12 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
-from wsgidav.dav_error import HTTP_BAD_REQUEST, HTTP_FORBIDDEN, DAVError
+from wsgidav.dav_error import (
+    HTTP_BAD_REQUEST,
+    HTTP_FORBIDDEN,
+    HTTP_PRECONDITION_FAILED,
+    DAVError,
+)
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider, _DAVResource
 from wsgidav.util import guess_mime_type
 
@@ -46,7 +51,7 @@ Content = IO[bytes] | io.RawIOBase  # what a GET reads from
 def tree_path(path: str) -> str:
     """The drive's path of a request's (decoded) path. Nothing may leave the tree or name a
     place two ways: `.` and `..` components, empty ones and encoded separators are refused
-    (also before WsgiDAV, by `guards.TreePaths`, as the client sent them)."""
+    (also before WsgiDAV, by `middleware.TreePaths`, as the client sent them)."""
     inner = path.strip("/")
     if not inner:
         return ""
@@ -58,6 +63,11 @@ def tree_path(path: str) -> str:
         ):
             raise DAVError(HTTP_BAD_REQUEST, f"{path}: not a path of the drive")
     return inner
+
+
+def conditional(environ: dict[str, Any]) -> bool:
+    """Whether a request is made on a condition about what is at its path."""
+    return "HTTP_IF" in environ or "HTTP_IF_MATCH" in environ
 
 
 class Placeholders:
@@ -203,6 +213,9 @@ class DriveProvider(DAVProvider):
             return LocalFile("/" + target, environ, self, self.session.create_scratch(target))
         names.check_new_name(target, posixpath.basename(target))
         self.session.drive.writer(target)  # refuses at once what cannot be written here
+        if environ.get("REQUEST_METHOD") == "PUT" and conditional(environ):
+            # WsgiDAV judges If and If-Match only of what exists: nothing here can match them
+            raise DAVError(HTTP_PRECONDITION_FAILED, f"{target}: nothing there to match If")
         if environ.get("REQUEST_METHOD") != "PUT":  # a PUT's own stands only if it succeeds
             self.placeholders.add(target)
         return Placeholder("/" + target, environ, self)
@@ -331,8 +344,9 @@ class DriveProvider(DAVProvider):
         return True
 
 
-class _Answered:
-    """What `answered` asks of a resource: the provider's health and error log."""
+class _Answered(_DAVResource):
+    """What `answered` asks of a resource (the provider's health and error log), and the lock
+    check a DELETE needs."""
 
     drive_provider: DriveProvider
 
@@ -341,6 +355,18 @@ class _Answered:
 
     def _record(self, error: OSError) -> None:
         self.drive_provider._record(error)
+
+    def _check_unlocked(self) -> None:
+        """423 when this resource, or anything under it, is locked by a lock the request
+        does not hold: WsgiDAV checks only the parent before handing a DELETE over."""
+        locks = self.provider.lock_manager
+        if locks is not None:
+            locks.check_write_permission(
+                url=self.get_ref_url(),
+                depth="infinity",
+                token_list=self.environ.get("wsgidav.ifLockTokenList", []),
+                principal=self.environ.get("wsgidav.user_name"),
+            )
 
 
 def _seconds(nanoseconds: int) -> float:
@@ -387,6 +413,7 @@ class Folder(_Answered, DAVCollection):
 
     @answered
     def handle_delete(self) -> bool:
+        self._check_unlocked()
         self.drive_provider.remove_tree(self.target, self.node)
         self.remove_all_properties(recursive=True)
         self.remove_all_locks(recursive=True)
@@ -440,6 +467,7 @@ class _File(_Answered, DAVNonCollection):
     def handle_delete(self) -> bool:
         """A file made on read in every directory (`recordings.csv`) stays: its DELETE does
         nothing, and says so with success, as `rm` through the mount does."""
+        self._check_unlocked()
         self.drive_provider.remove(self.target, self._node())
         self.remove_all_properties(recursive=True)
         self.remove_all_locks(recursive=True)

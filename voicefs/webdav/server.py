@@ -22,6 +22,7 @@ from typing import Any
 
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
+from wsgidav import util as wsgidav_util
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from voicefs.api.auth import DEFAULT_PROFILE, config_path, read_profile, store_profile
@@ -29,7 +30,7 @@ from voicefs.drive import Drive
 from voicefs.drive.options import CredentialsError, DriveOptions
 from voicefs.drive.session import DriveSession
 from voicefs.private import private_directory
-from voicefs.webdav.guards import SlowRefusals, TreePaths
+from voicefs.webdav.middleware import SlowRefusals, TreePaths
 from voicefs.webdav.provider import DriveProvider
 
 log = logging.getLogger("voicefs.webdav")
@@ -38,7 +39,6 @@ PASSWORD_VARIABLE = "VOICEFS_WEBDAV_PASSWORD"
 PASSWORD_KEY = "webdav_password"  # in the profile's table of the config file
 DEFAULT_USER = "voicefs"
 DEFAULT_PORT = 8080
-REALM = "voicefs"
 THREADS = 16  # requests served at once: a Finder window opens several connections
 BLOCK = 1 << 20  # bytes read and written per step of a GET or a PUT
 
@@ -109,6 +109,12 @@ def webdav_password(profile: str | None) -> Password:
     return Password(str(table[PASSWORD_KEY]), generated=True, kept_in=path)
 
 
+def quiet_versions() -> None:
+    """Error pages name no software version (the config's `suppress_version_info` is applied
+    only by WsgiDAV's own command line)."""
+    wsgidav_util.public_wsgidav_info = "WsgiDAV"
+
+
 def wsgidav_config(provider: DriveProvider, user: str, password: str) -> dict[str, Any]:
     return {
         "provider_mapping": {"/": provider},
@@ -127,7 +133,6 @@ def wsgidav_config(provider: DriveProvider, user: str, password: str) -> dict[st
         "dir_browser": {"enable": True, "response_trailer": False, "davmount": False},
         "logging": {"enable": False},  # the voicefs.webdav logger says what happens
         "verbose": 1,
-        "suppress_version_info": True,
     }
 
 

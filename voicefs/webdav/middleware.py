@@ -1,19 +1,25 @@
-"""WSGI middleware in front of WsgiDAV: what must hold before any request reaches the drive.
+"""WSGI middleware in front of WsgiDAV: what must hold before any request reaches the drive,
+and the log of what was asked.
 
 - `TreePaths`: a path names one place of the tree, one way. Servers and WsgiDAV resolve `.`
   and `..` and decode `%2F` before the provider sees a path, so a request is judged by what the
   client sent (its raw URI, and its Destination): dot segments and encoded separators are
   refused with 400, and nothing is touched.
 - `SlowRefusals`: wrong passwords are answered ever more slowly.
+- `RequestLog`: each request's method, path, status and time at `-v` (never its headers: no
+  password or credential reaches the log).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger("voicefs.webdav")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -76,3 +82,27 @@ class SlowRefusals:
             return start_response(status, headers, exc_info)
 
         return self._app(environ, respond)
+
+
+class RequestLog:
+    def __init__(self, app: WSGIApp) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.monotonic()
+        answered: list[str] = []
+
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answered.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        try:
+            yield from self._app(environ, respond)
+        finally:
+            log.info(
+                "%s %s %s %.0f ms",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+                answered[0] if answered else "-",
+                (time.monotonic() - started) * 1000,
+            )
