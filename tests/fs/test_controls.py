@@ -174,10 +174,10 @@ def test_star_of_a_missing_recording_is_refused(fs: VoiceFileSystem, take: str) 
 def test_note_companion(fs: VoiceFileSystem, api: Api, take: str) -> None:
     note = f"{TAKE}.note.txt"
     fs.pipe(note, "Keep the pause — it works.\n".encode())
-    assert recording(api, fs, take)["note"]["text"] == "Keep the pause — it works."
-    assert fs.cat(note).decode() == "Keep the pause — it works."
+    assert recording(api, fs, take)["note"]["text"] == "Keep the pause — it works.\n"
+    assert fs.cat(note).decode() == "Keep the pause — it works.\n"  # as written
     assert fs.info(note)["size"] == len(fs.cat(note))
-    assert fs.info(take)["note"] == "Keep the pause — it works."
+    assert fs.info(take)["note"] == "Keep the pause — it works.\n"
 
     fs.pipe(note, b"Second thoughts")
     assert recording(api, fs, take)["note"]["text"] == "Second thoughts"

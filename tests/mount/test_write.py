@@ -128,6 +128,21 @@ def test_touch_and_rm_of_a_star(takes: dict[str, Any], mount: Path, api: Api) ->
     assert api.ok("GET", f"/api/recordings/{takes['take']['id']}")["starred"] is False
 
 
+def test_a_note_reads_back_as_echo_wrote_it(
+    takes: dict[str, Any], mount: Path, api: Api, tmp_path: Path
+) -> None:
+    """`echo` ends the note with a newline: `cat` shows it so (the prompt on a line of its
+    own) and `diff` against the file written finds no difference."""
+    note = mount / "Project/Takes/take.wav.note.txt"
+    written = tmp_path / "note.txt"
+    run("sh", "-c", f"echo 'Breath at 0:02' | tee '{written}' > '{note}'")
+    assert run("cat", str(note)).stdout == "Breath at 0:02\n"
+    assert run("diff", str(written), str(note), check=False).returncode == 0
+    assert api.ok("GET", f"/api/recordings/{takes['take']['id']}")["note"]["text"] == (
+        "Breath at 0:02\n"
+    )
+
+
 def vim(path: Path, keys: str) -> None:
     """vim with its default settings (swap file, write backup), editing path as a user would:
     `keys` in normal mode, then `:wq`."""
@@ -146,10 +161,10 @@ def test_vim_writes_and_rewrites_a_note(takes: dict[str, Any], mount: Path, api:
     note = mount / "Project/Takes/take.wav.note.txt"
     vim(note, "iToo loud at 0:03")
     recording = api.ok("GET", f"/api/recordings/{takes['take']['id']}")
-    assert recording["note"]["text"].strip() == "Too loud at 0:03"
+    assert recording["note"]["text"] == "Too loud at 0:03\n"  # as vim wrote it
     vim(note, "ggdGiQuiet now")
     recording = api.ok("GET", f"/api/recordings/{takes['take']['id']}")
-    assert recording["note"]["text"].strip() == "Quiet now"
+    assert recording["note"]["text"] == "Quiet now\n"
     assert sorted(p for p in os.listdir(note.parent) if p.startswith(".") or p.endswith("~")) == []
 
 

@@ -601,22 +601,22 @@ def test_tts_text_of_exactly_1000_characters_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("written", "note"),
-    [
-        ("Keep this take\n", "Keep this take"),
-        ("two lines\nof note\r\n", "two lines\nof note"),
-        ("blank line kept\n\n", "blank line kept\n"),
-        ("  spaces kept  ", "  spaces kept  "),
-        ("", ""),
-        ("\n", ""),  # emptied in an editor: delete the note
-    ],
+    "written",
+    ["Keep this take\n", "two lines\nof note\r\n", "blank line kept\n\n", "  spaces kept  ", "\n"],
 )
-def test_a_note_loses_only_the_editors_trailing_newline(written: str, note: str) -> None:
-    assert check_note(written) == note
+def test_a_note_is_kept_as_written(written: str) -> None:
+    """Its trailing newline too: `cat X.note.txt` ends its line, `diff` finds no change."""
+    assert check_note(written) == written
 
 
-def test_a_note_of_2000_characters_is_kept_whole() -> None:
-    assert check_note("n" * 2000 + "\n") == "n" * 2000
+def test_an_emptied_note_file_is_a_deleted_note() -> None:
+    assert check_note("") == ""
+
+
+def test_a_note_of_2000_characters_is_kept_and_its_newline_counts() -> None:
+    assert check_note("n" * 2000) == "n" * 2000
+    with pytest.raises(NoteTooLongError):
+        check_note("n" * 2000 + "\n")
 
 
 def test_a_longer_note_is_refused_not_cut() -> None:

@@ -480,9 +480,10 @@ def parse_tts(text: str) -> TTSRequest:
 
 
 def check_note(text: str) -> str:
-    """The note to store for what was written to `X.note.txt`, without the one trailing
-    newline editors add. "" means delete the note (an emptied file is a deleted note)."""
-    text = text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+    """The note to store for what was written to `X.note.txt`: the text as written, its
+    trailing newline too (so `cat` and `diff` show what was written, and the newline counts
+    toward the limit, as the service counts it). "" means delete the note (an emptied file
+    is a deleted note)."""
     if len(text) > NOTE_MAX:
         limit = f"a note can have at most {NOTE_MAX} characters"
         raise NoteTooLongError(f"{limit}; this one has {len(text)}")
