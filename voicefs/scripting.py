@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from voicefs.api import VoiceClient
 from voicefs.api.errors import InvalidRequestError
+from voicefs.api.limiter import poll_intervals
 from voicefs.tree import formats, names
 from voicefs.tree.errors import path_error
 from voicefs.tree.nodes import Node, NodeKind
@@ -110,14 +111,17 @@ class ScriptMethods:
     def wait(self, path: str, timeout: float = 600.0, interval: float = 2.0) -> str:
         """Waits until the recording at path (its audio name, or `….processing`) is done and
         returns its path; raises OSError(EIO) with the service's reason when it failed, and
-        TimeoutError when `timeout` seconds pass first."""
+        TimeoutError when `timeout` seconds pass first. It looks soon, then less often, up to
+        every `interval` seconds (`poll_intervals`: at once at the longest while the request
+        budget is more than half used)."""
         node = self._recording_node(path)
         deadline = time.monotonic() + timeout
         recording = node.recording_of()
+        pace = poll_intervals(self.client.limiter.used, interval)
         while recording.is_processing:
             if time.monotonic() > deadline:
                 raise TimeoutError(errno.ETIMEDOUT, f"{node.path}: still processing", node.path)
-            time.sleep(interval)
+            time.sleep(next(pace))
             with self.tree.errors_at(node.path):
                 recording = self.client.get_recording(recording.id)
         parent = self._node(node.parent_path)

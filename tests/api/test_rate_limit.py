@@ -17,7 +17,7 @@ import requests
 
 from tests.api.conftest import WavFactory, make_client
 from tests.emulator_process import Account, EmulatorProcess
-from voicefs.api.limiter import BudgetSpent, RateLimiter
+from voicefs.api.limiter import BudgetSpent, RateLimiter, poll_intervals
 
 
 class FakeClock:
@@ -171,3 +171,28 @@ def test_limiter_with_patience_raises_when_no_slot_frees_in_time() -> None:
     clock.now = 10.0
     with limiter.slot("slow", patience=1.0):  # the window has passed: a slot again
         pass
+
+
+def test_limiter_tells_the_share_of_its_budget_in_use() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter({"fast": (4, 10.0)}, clock=clock)
+    assert limiter.used("fast") == 0.0
+    for _ in range(3):
+        with limiter.slot("fast"):
+            pass
+    assert limiter.used("fast") == pytest.approx(0.75)
+    clock.now = 11.0  # out of the window
+    assert limiter.used("fast") == 0.0
+    assert RateLimiter(enabled=False).used() == 0.0
+
+
+def test_polls_start_soon_and_back_off_unless_the_budget_is_busy() -> None:
+    """After an order: a look after half a second, then each later by half again, up to the
+    longest interval; at once the longest while more than half the budget is in use."""
+    share = [0.0]
+    pace = poll_intervals(lambda: share[0], longest=3.0)
+    assert [next(pace) for _ in range(6)] == [0.5, 0.75, 1.125, 1.6875, 2.53125, 3.0]
+    share[0] = 0.6
+    assert next(pace) == 3.0
+    busy = poll_intervals(lambda: 0.9, longest=2.0)
+    assert [next(busy) for _ in range(3)] == [2.0, 2.0, 2.0]

@@ -3,10 +3,15 @@ holds afterwards, and a failing case each that changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import FOLDER, TAKE, Run, done, refused
-from tests.emulator.helpers import Api
+import pytest
+
+from tests.cli.conftest import FOLDER, TAKE, Run, done, refused, run_voicefs
+from tests.emulator.helpers import Api, tone
+from tests.emulator_process import EmulatorProcess, running_emulator
 from tests.fs.helpers import order, recording
 
 SIDECAR = f"{FOLDER}/take.wav.conversions"
@@ -24,6 +29,30 @@ def test_order_with_wait_prints_each_finished_conversion(
     placed = conversions_of(api, take)
     assert sorted(r["model_name"] for r in placed) == ["Alice", "Bob"]
     assert {r["state"] for r in placed} == {"done"}
+
+
+@pytest.fixture
+def slow_conversions(tmp_path: Path) -> Iterator[EmulatorProcess]:
+    """An emulator of the test's own whose conversions take 2 s, as the service's short ones."""
+    yield from running_emulator("--conversion-seconds", "2", data_dir=tmp_path / "service")
+
+
+def test_order_with_wait_looks_soon_after_the_order(
+    slow_conversions: EmulatorProcess, tmp_path: Path
+) -> None:
+    """A 2 s conversion is seen done at the third look, 2.4 s after the order (looks at 0.5,
+    1.25 and 2.4 s), where a look every 2 s saw it at the second, at 4 s: the looks are
+    counted here, the time is reported by benchmarks, never asserted."""
+    account = slow_conversions.new_account()
+    api = Api.of(account)
+    folder = api.folder(api.project("Project")["id"], "Takes")
+    api.upload(folder["id"], tone("wav"), "take.wav").raise_for_status()
+    env = {"VOICEFS_URL": account.url, "VOICEFS_API_KEY": account.api_key}
+    slow_conversions.reset_request_counts()
+    printed = done(run_voicefs("order", TAKE, "Alice", "--wait", env=env, cwd=tmp_path))
+    assert printed == [f"{SIDECAR}/Alice.wav"]
+    looks = slow_conversions.request_counts().get("GET /api/recordings/{recording_id}", 0)
+    assert looks >= 3, slow_conversions.request_counts()
 
 
 def test_order_with_wait_prints_what_finished_before_the_failure(

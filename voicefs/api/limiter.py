@@ -48,6 +48,23 @@ def parse_budgets(spec: BudgetSpec | None) -> dict[str, Budget]:
     return budgets
 
 
+POLL_FIRST = 0.5  # seconds before the first look at something just asked for ...
+POLL_GROWTH = 1.5  # ... each next look this much later than the one before ...
+SPARE_SHARE = 0.5  # ... while no more than this share of the budget is in use
+
+
+def poll_intervals(
+    used: Callable[[], float], longest: float, first: float = POLL_FIRST
+) -> Iterator[float]:
+    """Seconds between looks at something about to change (a conversion just ordered): short
+    at first, then backing off to `longest`; while more than half of the request budget is in
+    use, `longest` at once, so that looking never crowds out what users ask."""
+    interval = min(first, longest)
+    while True:
+        yield longest if used() > SPARE_SHARE else interval
+        interval = min(longest, interval * POLL_GROWTH)
+
+
 class BudgetSpent(Exception):
     """The budget of `kind` has no slot within the caller's patience: one frees in `wait` s
     (infinity: when a request still in flight answers)."""
@@ -112,6 +129,15 @@ class RateLimiter:
         with self._cond:
             wait = self._wait_time(kind, self._clock())
             return math.inf if wait is None else max(0.0, wait)
+
+    def used(self, kind: str = FAST) -> float:
+        """The share of the budget of `kind` taken in the window now (0 when disabled)."""
+        if not self.enabled:
+            return 0.0
+        with self._cond:
+            self._wait_time(kind, self._clock())  # lets stamps out of the window age out
+            taken = len(self._stamps[kind]) + self._in_flight[kind]
+            return min(1.0, taken / self.budgets[kind].times)
 
     def _wait_time(self, kind: str, now: float) -> float | None:
         """0 when a slot is free; else seconds to wait, or None to wait for a release."""

@@ -127,6 +127,10 @@ class Drive:
         """Lists again the folders that show something processing; returns how many."""
         return self._tree.refresh_unsettled()
 
+    def budget_used(self) -> float:
+        """The share of the request budget in use now (0 to 1): what background looks spare."""
+        return self._fs.client.limiter.used()
+
     def look_for_service(self) -> Any:
         """One small request, to learn whether an absent service is back."""
         return self._fs.client.credits()

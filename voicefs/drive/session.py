@@ -54,7 +54,12 @@ class DriveSession:
         self.scratch = ScratchFiles(cache_dir / "scratch" / session)
         journal = Journal(cache_dir / "journal" / drive.account_digest())
         self.writes = Writes(
-            drive, cache_dir / "staging" / session, journal, self.settings, forget_in_front
+            drive,
+            cache_dir / "staging" / session,
+            journal,
+            self.settings,
+            forget_in_front,
+            on_sent=lambda path: self.upkeep.soon(),  # a conversion ordered shows soon
         )
         drive.show_pending_uploads(journal.paths)
         self.upkeep = Upkeep(drive, self.writes, on_ready=on_ready)

@@ -33,9 +33,13 @@ class Writes:
         journal: Journal,
         settings: UserSettings,
         forget_in_kernel: Callable[[str], None] = lambda path: None,
+        on_sent: Callable[[str], None] = lambda path: None,
     ) -> None:
+        """`on_sent` is told of every write the service took (an order, an upload): what it
+        makes may show soon."""
         self.drive = drive
         self._forget_in_kernel = forget_in_kernel
+        self._on_sent = on_sent
         self.staging = staging
         private_directory(self.staging)
         self.journal = journal
@@ -118,9 +122,10 @@ class Writes:
         writer = writer or self.drive.writer(target)
         if not self.is_upload(target):
             writer(staged)
-            return
-        with self.journal.recorded(target, staged) as journaled:
-            writer(journaled)
+        else:
+            with self.journal.recorded(target, staged) as journaled:
+                writer(journaled)
+        self._on_sent(target)
 
     def is_upload(self, target: str) -> bool:
         """Whether writing target uploads an original: audio named in a folder."""
