@@ -8,6 +8,8 @@ only with TLS (or `--insecure`); wrong passwords answered slowly.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import ipaddress
 import logging
 import os
@@ -30,7 +32,7 @@ from voicefs.drive import Drive
 from voicefs.drive.options import CredentialsError, DriveOptions
 from voicefs.drive.session import DriveSession
 from voicefs.private import private_directory
-from voicefs.webdav.middleware import SlowRefusals, TreePaths
+from voicefs.webdav.middleware import RequestLog, SlowRefusals, TreePaths
 from voicefs.webdav.provider import DriveProvider
 
 log = logging.getLogger("voicefs.webdav")
@@ -109,6 +111,19 @@ def webdav_password(profile: str | None) -> Password:
     return Password(str(table[PASSWORD_KEY]), generated=True, kept_in=path)
 
 
+MALLOC_ARENAS = 2  # glibc's M_ARENA_MAX for the server's threads
+M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
+
+
+def fewer_malloc_arenas() -> None:
+    """glibc gives each thread that allocates its own arena and keeps what it freed there:
+    with a pool of request threads each passing megabytes of uploads, the process grows with
+    every upload. Two arenas keep it flat (measured in benchmarks/bench_webdav.py). Nothing
+    happens on a C library without `mallopt`."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
 def quiet_versions() -> None:
     """Error pages name no software version (the config's `suppress_version_info` is applied
     only by WsgiDAV's own command line)."""
@@ -152,9 +167,10 @@ def serve(
     private_directory(options.cache_dir)
     session = DriveSession(Drive(options.filesystem()), options.cache_dir, options.cache_size)
     provider = DriveProvider(session, read_only=options.read_only)
-    app = TreePaths(
-        SlowRefusals(WsgiDAVApp(wsgidav_config(provider, options.user, password.value)))
-    )
+    quiet_versions()
+    fewer_malloc_arenas()  # before the server's threads exist
+    dav = WsgiDAVApp(wsgidav_config(provider, options.user, password.value))
+    app = RequestLog(TreePaths(SlowRefusals(dav)))
     server = wsgi.Server(
         (options.host, options.port), app, numthreads=THREADS, server_name="voicefs"
     )
