@@ -2,12 +2,13 @@
 one report of them, in Markdown and JSON.
 
 Each benchmark is its own script (run alone too: `python benchmarks/bench_mount.py`): it starts
-an emulator on loopback, mounts where it measures the mount, and reports each figure as a
-ratio to a baseline measured in the same run (bare `requests`, a tmpfs copy, `fsspec.fuse`),
-and request counts against their minimum. This runs them one after the other, each in a new
-process (so one's caches and threads cannot flatter the next), and gathers what they printed
-and their JSON into `DIR/report.md` and `DIR/report.json` (`report-quick.*` with --quick),
-with the machine they ran on. Timings are never asserted anywhere: the report is what we read.
+an emulator on loopback, mounts or serves where it measures the mount or the WebDAV server, and
+reports each figure as a ratio to a baseline measured in the same run (bare `requests`, a tmpfs
+copy, `fsspec.fuse`, WsgiDAV's FilesystemProvider), and request counts against their minimum.
+This runs them one after the other, each in a new process (so one's caches and threads cannot
+flatter the next), and gathers what they printed and their JSON into `DIR/report.md` and
+`DIR/report.json` (`report-quick.*` with --quick), with the machine they ran on. Timings are
+never asserted anywhere: the report is what we read.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ BENCHMARKS = [
     ("mount", "bench_mount.py", "the drive: ls -lR, reads, uploads, requests per tool, memory"),
     ("remount", "bench_remount.py", "a remount's walk against the first one"),
     ("scale", "bench_scale.py", "a large account through fsspec and the mount"),
+    ("webdav", "bench_webdav.py", "voicefs serve webdav: GET, PUT, PROPFIND, memory"),
 ]
 
 
