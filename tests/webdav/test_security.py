@@ -205,8 +205,11 @@ def test_the_api_key_is_in_no_response_and_no_log_line(
         seen.append(str(response.headers) + response.content.decode("latin-1"))
     assert len(seen) == 8
     assert not [text for text in seen if key in text]
+    assert not [text for text in seen if "WsgiDAV/" in text]  # nor the server's version
     webdav.stop()
-    assert emulator_key not in webdav.log.read_text()
+    logged = webdav.log.read_text()
+    assert "PROPFIND /Project/Takes/ 207" in logged  # what was asked is logged (-v) ...
+    assert emulator_key not in logged and webdav.password not in logged  # ... and no secret
     assert emulator_key not in webdav.banner
 
 
