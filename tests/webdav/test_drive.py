@@ -300,3 +300,37 @@ def test_a_conditional_put_of_a_new_name_fails_and_sends_nothing(
         assert put.status_code == 412, (condition, put.text)
     assert changes(emulator) == {}
     assert originals(api, takes["folder"]["id"]) == ["take.wav"]
+
+
+def test_copy_to_a_scratch_name_stays_local(
+    takes: dict[str, Any], webdav: Served, api: Api, emulator: EmulatorProcess
+) -> None:
+    client = webdav.session()
+    emulator.reset_request_counts()
+    copied = client.request(
+        "COPY",
+        webdav.href("Project/Takes/take.wav"),
+        headers={"Destination": webdav.href("Project/Takes/take.wav.tmp")},
+    )
+    assert copied.status_code in (201, 204), copied.text
+    assert changes(emulator) == {}
+    local = client.get(webdav.href("Project/Takes/take.wav.tmp"))
+    assert local.content == api.download(takes["take"]).content
+
+
+def test_a_bad_time_from_a_client_is_refused_with_words(
+    takes: dict[str, Any], webdav: Served
+) -> None:
+    body = (
+        '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+        "<D:getlastmodified>yesterday-ish</D:getlastmodified></D:prop></D:set></D:propertyupdate>"
+    )
+    client = webdav.session()
+    url = webdav.href("Project/Takes/take.wav")
+    before = propfind(client, url, depth="0")["/Project/Takes/take.wav"]["getlastmodified"]
+    patched = client.request("PROPPATCH", url, data=body)
+    assert patched.status_code == 207
+    assert "Internal" not in patched.text and "403 Forbidden" in patched.text
+    after = propfind(client, url, depth="0")["/Project/Takes/take.wav"]["getlastmodified"]
+    assert after == before
+    assert "Traceback" not in webdav.log.read_text()

@@ -40,11 +40,11 @@ from voicefs.drive.session import DriveSession
 from voicefs.tree import names
 from voicefs.tree.local_names import is_trash_name
 from voicefs.tree.nodes import Node, NodeKind
+from voicefs.webdav.middleware import ENCODED_SEPARATORS
 from voicefs.webdav.statuses import answered
 
 COPY_CHUNK = 1 << 20
 READING = frozenset({"GET", "HEAD"})
-ENCODED_SEPARATORS = ("%2f", "%5c")  # a slash or backslash that reached us still encoded
 Content = IO[bytes] | io.RawIOBase  # what a GET reads from
 
 
@@ -326,20 +326,31 @@ class DriveProvider(DAVProvider):
             raise DAVError(
                 HTTP_FORBIDDEN, f"{target}: a folder is copied by copying its recordings"
             )
-        destination = self.resource_at(target, environ) or self.create_empty(target, environ)
-        with closing(source.get_content()) as content:
-            output = destination.begin_write()
-            try:
-                shutil.copyfileobj(content, output, COPY_CHUNK)
-            except BaseException:
-                destination.end_write(with_errors=True)
-                raise
-        destination.end_write(with_errors=False)
+        existing = self.resource_at(target, environ)
+        destination = existing or self.create_empty(target, environ)
+        try:
+            with closing(source.get_content()) as content:
+                output = destination.begin_write()
+                try:
+                    shutil.copyfileobj(content, output, COPY_CHUNK)
+                    output.close()
+                except BaseException:
+                    destination.end_write(with_errors=True)
+                    raise
+            destination.end_write(with_errors=False)
+        except BaseException:
+            if existing is None:  # nothing new stands at target after a failed copy
+                self.placeholders.discard(target)
+                self.session.scratch.remove(target)
+            raise
 
     def set_time(self, target: str, when: str) -> bool:
         """A client's modification time (PROPPATCH of `Win32LastModifiedTime` or
         `getlastmodified`): kept as through the mount's `utimens`, sent nowhere."""
-        stamp = int(parsedate_to_datetime(when).timestamp() * 1_000_000_000)
+        try:
+            stamp = int(parsedate_to_datetime(when).timestamp() * 1_000_000_000)
+        except (TypeError, ValueError) as exc:
+            raise OSError(errno.EINVAL, f"{target}: not a time: {when!r}") from exc
         self.session.settings.set(target, mtime=stamp)
         return True
 
