@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -15,6 +17,7 @@ from voicefs.drive.options import (
     DEFAULT_CACHE_SIZE,
     DEFAULT_CACHE_TTL,
     DEFAULT_TIMEOUT,
+    DriveOptions,
     default_cache_dir,
 )
 from voicefs.emulator.seed_large import DEFAULT_SCALE, parse_scale
@@ -23,7 +26,6 @@ from voicefs.mount.runner import MountOptions
 MOUNT_LOG = Path("logs") / "mount.log"  # under the cache directory
 
 log = logging.getLogger("voicefs.mount")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _verbosity() -> Verbosity:
@@ -79,11 +81,24 @@ _DRIVE_OPTIONS = [
 ]
 
 
-def drive_options(command: F) -> F:
-    """The options every front-end of the drive takes (`voicefs.drive.options.DriveOptions`)."""
+DriveSettings = dict[str, Any]
+"""The values of the drive options, by `DriveOptions` field: what a command passes on."""
+
+
+def drive_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every front-end of the drive takes, handed to the command together as one
+    `drive` argument (`DriveOptions(**drive)`, or a subclass's), the cache directory's
+    default filled in."""
+
+    @functools.wraps(command)
+    def collected(**values: Any) -> Any:
+        drive = {field.name: values.pop(field.name) for field in dataclasses.fields(DriveOptions)}
+        drive["cache_dir"] = drive["cache_dir"] or default_cache_dir()
+        return command(drive=drive, **values)
+
     for option in reversed(_DRIVE_OPTIONS):
-        command = option(command)
-    return command
+        collected = option(collected)
+    return collected
 
 
 @click.command("mount")
@@ -92,19 +107,7 @@ def drive_options(command: F) -> F:
 @click.option("--foreground", is_flag=True, help="Stay in the foreground, logging to stderr.")
 @click.option("--allow-other", is_flag=True, help="Let other users in (needs user_allow_other).")
 @verbosity_option
-def mount(
-    mountpoint: Path,
-    url: str | None,
-    profile: str | None,
-    foreground: bool,
-    cache_dir: Path | None,
-    cache_ttl: float,
-    cache_size: int,
-    cache_entries: int,
-    timeout: float,
-    read_only: bool,
-    allow_other: bool,
-) -> None:
+def mount(mountpoint: Path, drive: DriveSettings, foreground: bool, allow_other: bool) -> None:
     """Mount the account as a local drive; returns once the drive is ready.
 
     Without --foreground the drive runs in the background and logs to
@@ -119,24 +122,16 @@ def mount(
     from voicefs.mount.runner import mount as run_mount
 
     options = MountOptions(
-        mountpoint=mountpoint,
-        url=url,
-        profile=profile,
-        foreground=foreground,
-        cache_dir=cache_dir or default_cache_dir(),
-        cache_ttl=cache_ttl,
-        cache_size=cache_size,
-        cache_entries=cache_entries,
-        timeout=timeout,
-        read_only=read_only,
-        allow_other=allow_other,
+        mountpoint=mountpoint, foreground=foreground, allow_other=allow_other, **drive
     )
     verbosity = _verbosity()
 
     def when_ready() -> None:
         if not foreground:  # stderr is gone in the background: log to a file of the cache
             configure_logging(verbosity, options.cache_dir / MOUNT_LOG)
-        log.info("%s: mounted (%s)", options.mountpoint, "read-only" if read_only else "writable")
+        log.info(
+            "%s: mounted (%s)", options.mountpoint, "read-only" if options.read_only else "writable"
+        )
 
     run_mount(options, on_ready=when_ready)  # a MountError is one line, as any refusal
 

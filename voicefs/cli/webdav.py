@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from voicefs.cli.common import VERBOSITY_KEY, Verbosity, configure_logging, verbosity_option
-from voicefs.cli.service import drive_options
-from voicefs.drive.options import default_cache_dir
+from voicefs.cli.service import DriveSettings, drive_options
 
 log = logging.getLogger("voicefs.webdav")
 
@@ -26,11 +25,19 @@ def serve() -> None:
 
 @serve.command("webdav")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="The port (0 picks a free one; the address printed says which).",
+)
 @click.option("--user", default="voicefs", show_default=True, help="The user clients log in as.")
 @drive_options
 @click.option(
-    "--certfile", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="TLS."
+    "--certfile",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Serve HTTPS with this certificate (PEM).",
 )
 @click.option(
     "--keyfile",
@@ -43,14 +50,7 @@ def webdav(
     host: str,
     port: int,
     user: str,
-    url: str | None,
-    profile: str | None,
-    cache_dir: Path | None,
-    cache_ttl: float,
-    cache_size: int,
-    cache_entries: int,
-    timeout: float,
-    read_only: bool,
+    drive: DriveSettings,
     certfile: Path | None,
     keyfile: Path | None,
     insecure: bool,
@@ -71,17 +71,10 @@ def webdav(
         host=host,
         port=port,
         user=user,
-        url=url,
-        profile=profile,
-        cache_dir=cache_dir or default_cache_dir(),
-        cache_ttl=cache_ttl,
-        cache_size=cache_size,
-        cache_entries=cache_entries,
-        timeout=timeout,
-        read_only=read_only,
         certfile=certfile,
         keyfile=keyfile,
         insecure=insecure,
+        **drive,
     )
     meta = click.get_current_context().find_root().meta
     configure_logging(Verbosity(meta.get(VERBOSITY_KEY, Verbosity.QUIET)))
@@ -94,7 +87,7 @@ def webdav(
             click.echo(f"  (made now and kept in {password.kept_in}; shown only this once)")
         else:
             click.echo("  password: from VOICEFS_WEBDAV_PASSWORD or the profile")
-        click.echo(f"{'read-only; ' if read_only else ''}Ctrl-C stops.", err=False)
+        click.echo(f"{'read-only; ' if options.read_only else ''}Ctrl-C stops.")
 
     try:
         serve(options, ready)

@@ -458,6 +458,21 @@ class Folder(_Answered, DAVCollection):
 
 class _File(_Answered, DAVNonCollection):
     target: str
+    creates = False  # whether a PUT here makes something new on the service
+    _upload: Upload | None = None
+
+    @answered
+    def begin_write(self, *, content_type: str | None = None) -> IO[bytes] | Upload:
+        self._upload = self.drive_provider.begin_write(self.target, self.environ, new=self.creates)
+        return self._upload
+
+    @answered
+    def end_write(self, *, with_errors: bool) -> None:
+        if self._upload is not None:
+            upload, self._upload = self._upload, None
+            self.drive_provider.end_write(
+                self.target, upload, with_errors=with_errors, new=self.creates
+            )
 
     def get_display_name(self) -> str:
         return posixpath.basename(self.target)
@@ -517,7 +532,6 @@ class ServiceFile(_File):
         self.node = node
         self.target = node.path
         self._content: bytes | None = None
-        self._upload: Upload | None = None
 
     def _node(self) -> Node:
         return self.node
@@ -562,26 +576,16 @@ class ServiceFile(_File):
             self._content = self.drive_provider.session.drive.content_of(self.node)
         return self._content
 
-    @answered
-    def begin_write(self, *, content_type: str | None = None) -> Upload:
-        self._upload = self.drive_provider.begin_write(self.target, self.environ, new=False)
-        return self._upload
-
-    @answered
-    def end_write(self, *, with_errors: bool) -> None:
-        if self._upload is not None:
-            upload, self._upload = self._upload, None
-            self.drive_provider.end_write(self.target, upload, with_errors=with_errors, new=False)
-
 
 class Placeholder(_File):
     """A new name whose content has not come yet: empty, local, never sent as it is."""
+
+    creates = True
 
     def __init__(self, path: str, environ: dict[str, Any], provider: DriveProvider) -> None:
         super().__init__(path, environ)
         self.drive_provider = provider
         self.target = tree_path(path)
-        self._upload: Upload | None = None
 
     def get_content_length(self) -> int:
         return 0
@@ -592,17 +596,6 @@ class Placeholder(_File):
     def get_last_modified(self) -> float | None:
         mtime = self.drive_provider.session.settings.get(self.target).get("mtime")
         return None if mtime is None else _seconds(mtime)
-
-    @answered
-    def begin_write(self, *, content_type: str | None = None) -> Upload:
-        self._upload = self.drive_provider.begin_write(self.target, self.environ, new=True)
-        return self._upload
-
-    @answered
-    def end_write(self, *, with_errors: bool) -> None:
-        if self._upload is not None:
-            upload, self._upload = self._upload, None
-            self.drive_provider.end_write(self.target, upload, with_errors=with_errors, new=True)
 
 
 class LocalFile(_File):
