@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
 from voicefs.cli.common import VERBOSITY_KEY, Verbosity, configure_logging, verbosity_option
 from voicefs.cli.service import DriveSettings, drive_options
-
-log = logging.getLogger("voicefs.webdav")
 
 
 @click.group("serve")

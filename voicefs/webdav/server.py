@@ -130,6 +130,10 @@ def quiet_versions() -> None:
     wsgidav_util.public_wsgidav_info = "WsgiDAV"
 
 
+def mode(options: ServeOptions) -> str:
+    return "read-only" if options.read_only else "writable"
+
+
 def wsgidav_config(provider: DriveProvider, user: str, password: str) -> dict[str, Any]:
     return {
         "provider_mapping": {"/": provider},
@@ -189,9 +193,11 @@ def serve(
     serving.start()
     session.start()
     on_ready(options.address(port), password)
+    log.info("serving at %s (%s)", options.address(port), mode(options))
     try:
         stopping.wait()
     finally:
+        log.info("stopping: the requests under way finish first")
         server.stop()
         serving.join(timeout=10)
         session.close()
