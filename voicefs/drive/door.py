@@ -1,9 +1,9 @@
 """`Drive`: the one narrow door a front-end of the tree stands on.
 
-The FUSE mount (and the WebDAV server after it) needs few things of the filesystem layer:
+The FUSE mount and the WebDAV server need few things of the filesystem layer:
 look a path up, a directory's entries (indexed once per listing, so nothing it asks grows with
 the folder), the sizes and contents of generated files, a writer for a path, the changes a
-file manager makes (mkdir, rmdir, rm, rename), and the service's health. It asks them here,
+file manager makes (mkdir, rmdir, rm, rename), and the service's health. They ask them here,
 never of `fs.tree`, `fs.client`, `fs.virtual` or the store directly, so that what the tree
 keeps and how it lists can change behind the door without a front-end noticing.
 """
