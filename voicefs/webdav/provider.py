@@ -355,17 +355,37 @@ class DriveProvider(DAVProvider):
         return True
 
 
-class _Answered(_DAVResource):
-    """What `answered` asks of a resource (the provider's health and error log), and the lock
-    check a DELETE needs."""
+class _DriveResource(_DAVResource):
+    """What every resource of the drive does alike: it answers errors as `answered` says (with
+    the provider's health and error log), and deletes, moves, copies and takes a client's time
+    through the provider, by its tree path."""
 
     drive_provider: DriveProvider
+    target: str
 
     def _health(self) -> HealthState:
         return self.drive_provider._health()
 
     def _record(self, error: OSError) -> None:
         self.drive_provider._record(error)
+
+    def get_display_name(self) -> str:
+        return posixpath.basename(self.target)
+
+    def _remove(self) -> None:
+        raise NotImplementedError
+
+    @answered
+    def handle_delete(self) -> bool:
+        self._check_unlocked()
+        self._remove()
+        self.remove_all_properties(recursive=True)
+        self.remove_all_locks(recursive=True)
+        return True
+
+    @answered
+    def delete(self) -> None:
+        self.handle_delete()
 
     def _check_unlocked(self) -> None:
         """423 when this resource, or anything under it, is locked by a lock the request
@@ -379,12 +399,26 @@ class _Answered(_DAVResource):
                 principal=self.environ.get("wsgidav.user_name"),
             )
 
+    @answered
+    def handle_move(self, dest_path: str) -> bool:
+        self.drive_provider.move(self.target, tree_path(dest_path))
+        return True
+
+    @answered
+    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
+        self.drive_provider.copy(self, tree_path(dest_path), self.environ)
+        return True
+
+    @answered
+    def set_last_modified(self, dest_path: str, time_stamp: str, *, dry_run: bool) -> bool:
+        return dry_run or self.drive_provider.set_time(self.target, time_stamp)
+
 
 def _seconds(nanoseconds: int) -> float:
     return nanoseconds / 1_000_000_000
 
 
-class Folder(_Answered, DAVCollection):
+class Folder(_DriveResource, DAVCollection):
     def __init__(
         self, path: str, environ: dict[str, Any], provider: DriveProvider, node: Node
     ) -> None:
@@ -392,9 +426,6 @@ class Folder(_Answered, DAVCollection):
         self.drive_provider = provider
         self.node = node
         self.target = node.path
-
-    def get_display_name(self) -> str:
-        return posixpath.basename(self.target)
 
     def get_creation_date(self) -> float | None:
         return None if self.node.created is None else self.node.created.timestamp()
@@ -422,22 +453,9 @@ class Folder(_Answered, DAVCollection):
     def create_collection(self, name: str) -> None:
         self.drive_provider.make_directory(posixpath.join(self.target, name))
 
-    @answered
-    def handle_delete(self) -> bool:
-        self._check_unlocked()
+    def _remove(self) -> None:
+        """As `rm -r` through the mount: what is inside first, then the folder."""
         self.drive_provider.remove_tree(self.target, self.node)
-        self.remove_all_properties(recursive=True)
-        self.remove_all_locks(recursive=True)
-        return True
-
-    @answered
-    def delete(self) -> None:
-        self.handle_delete()
-
-    @answered
-    def handle_move(self, dest_path: str) -> bool:
-        self.drive_provider.move(self.target, tree_path(dest_path))
-        return True
 
     def support_recursive_move(self, dest_path: str) -> bool:
         return True
@@ -446,18 +464,8 @@ class Folder(_Answered, DAVCollection):
         self.handle_move(dest_path)
         return []
 
-    @answered
-    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
-        self.drive_provider.copy(self, tree_path(dest_path), self.environ)
-        return True
 
-    @answered
-    def set_last_modified(self, dest_path: str, time_stamp: str, *, dry_run: bool) -> bool:
-        return dry_run or self.drive_provider.set_time(self.target, time_stamp)
-
-
-class _File(_Answered, DAVNonCollection):
-    target: str
+class _File(_DriveResource, DAVNonCollection):
     creates = False  # whether a PUT here makes something new on the service
     _upload: Upload | None = None
 
@@ -474,9 +482,6 @@ class _File(_Answered, DAVNonCollection):
                 self.target, upload, with_errors=with_errors, new=self.creates
             )
 
-    def get_display_name(self) -> str:
-        return posixpath.basename(self.target)
-
     def get_content_type(self) -> str:
         return guess_mime_type(self.target)
 
@@ -489,36 +494,13 @@ class _File(_Answered, DAVNonCollection):
     def support_etag(self) -> bool:
         return False
 
-    @answered
-    def handle_delete(self) -> bool:
+    def _remove(self) -> None:
         """A file made on read in every directory (`recordings.csv`) stays: its DELETE does
         nothing, and says so with success, as `rm` through the mount does."""
-        self._check_unlocked()
         self.drive_provider.remove(self.target, self._node())
-        self.remove_all_properties(recursive=True)
-        self.remove_all_locks(recursive=True)
-        return True
-
-    @answered
-    def delete(self) -> None:
-        self.handle_delete()
 
     def _node(self) -> Node | None:
         return None
-
-    @answered
-    def handle_move(self, dest_path: str) -> bool:
-        self.drive_provider.move(self.target, tree_path(dest_path))
-        return True
-
-    @answered
-    def handle_copy(self, dest_path: str, *, depth_infinity: bool) -> bool:
-        self.drive_provider.copy(self, tree_path(dest_path), self.environ)
-        return True
-
-    @answered
-    def set_last_modified(self, dest_path: str, time_stamp: str, *, dry_run: bool) -> bool:
-        return dry_run or self.drive_provider.set_time(self.target, time_stamp)
 
 
 class ServiceFile(_File):
